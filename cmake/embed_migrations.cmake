@@ -1,0 +1,17 @@
+# Writes a C file with one entry per migration: its version (the file name
+# without .sql) and its SQL text as a byte array. Run with -DOUT= and -DFILES=.
+set(body "#include \"common/migrate.h\"\n\n")
+set(entries "")
+set(i 0)
+foreach(f IN LISTS FILES)
+  get_filename_component(version ${f} NAME_WE)
+  file(READ ${f} hex HEX)
+  string(REGEX REPLACE "([0-9a-f][0-9a-f])" "0x\\1," bytes "${hex}")
+  string(APPEND body "static const char sql_${i}[] = {${bytes}0x00};\n")
+  string(APPEND entries "    {\"${version}\", sql_${i}},\n")
+  math(EXPR i "${i} + 1")
+endforeach()
+string(APPEND body "\nconst struct migration migrations_embedded[] = {\n${entries}};\n")
+string(APPEND body "const size_t migrations_embedded_count = ${i};\n")
+file(WRITE ${OUT}.tmp "${body}")
+file(COPY_FILE ${OUT}.tmp ${OUT} ONLY_IF_DIFFERENT)
