@@ -1,0 +1,244 @@
+#!/usr/bin/env bash
+# Benchmark: GET /api/v1/accounts/me (token auth) on statushawk-api, compared with a
+# minimal nginx (`return 200 "ok";`) on the same machine with the same wrk settings.
+#
+#   bench/accounts_me.sh
+#
+# Builds statushawk-api (RelWithDebInfo, build-bench/), starts a throwaway PostgreSQL and
+# Redis on free loopback ports, migrates, starts the api, signs up + logs in a user through
+# the API, starts nginx (worker_processes = api threads) on a free loopback port, runs
+#   wrk -t2 -c50 -d$BENCH_DURATION --latency -H 'Authorization: Token <token>' URL
+# against both and prints req/s, p99 latency and the api/nginx ratios. Everything it
+# started is stopped on exit. Exits non-zero if wrk saw non-2xx answers or socket errors
+# on the api.
+#
+# Environment: BENCH_DURATION (10s), BENCH_WARMUP (2s, 0 to skip), BENCH_CONNECTIONS (50),
+#   BENCH_THREADS (2, wrk threads), STATUSHAWK_API_THREADS (2; also nginx workers),
+#   STATUSHAWK_PBKDF2_ITERATIONS, LOG_LEVEL (warn) are passed to the api.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
+SH_LOG_TAG="bench"
+# shellcheck source=scripts/lib.sh
+. "$ROOT/scripts/lib.sh"
+
+DURATION=${BENCH_DURATION:-10s}
+WARMUP=${BENCH_WARMUP:-2s}
+CONNS=${BENCH_CONNECTIONS:-50}
+WRK_THREADS=${BENCH_THREADS:-2}
+API_THREADS=${STATUSHAWK_API_THREADS:-2}
+BUILD_DIR="$ROOT/build-bench"
+
+sh_require_packages "${SH_BUILD_PACKAGES[@]}" "${SH_SERVICE_PACKAGES[@]}" curl wrk "nginx-light|nginx"
+
+# ----------------------------------------------------------------------------------------
+TMP=""
+PG_DIR=""
+REDIS_DIR=""
+REDIS_PORT=""
+API_PID=""
+NGINX_PID=""
+
+# shellcheck disable=SC2317  # invoked through trap
+cleanup() {
+    local rc=$?
+    set +e
+    trap - EXIT INT TERM
+    [[ -n $NGINX_PID ]] && sh_stop_pid "$NGINX_PID" 10 nginx
+    [[ -n $API_PID ]] && sh_stop_pid "$API_PID" 30 statushawk-api
+    [[ -n $REDIS_DIR ]] && sh_redis_stop "$REDIS_DIR" "$REDIS_PORT" ephemeral
+    [[ -n $PG_DIR ]] && sh_pg_stop "$PG_DIR"
+    [[ -n $TMP && -d $TMP ]] && rm -rf "$TMP"
+    exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/statushawk-bench.XXXXXX")
+chmod 755 "$TMP" # the postgres user (when we are root) must traverse it
+
+# ----------------------------------------------------------------------------------------
+sh_log "building statushawk-api (RelWithDebInfo) in build-bench/"
+if [[ ! -f $BUILD_DIR/CMakeCache.txt ]]; then
+    cmake -S "$ROOT" -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+fi
+cmake --build "$BUILD_DIR" -j2 --target statushawk-api >/dev/null || sh_die "build failed"
+API_BIN="$BUILD_DIR/api/statushawk-api"
+
+PG_PORT=$(sh_free_port)
+REDIS_PORT=$(sh_free_port "$PG_PORT")
+API_PORT=$(sh_free_port "$PG_PORT" "$REDIS_PORT")
+NGINX_PORT=$(sh_free_port "$PG_PORT" "$REDIS_PORT" "$API_PORT")
+
+PG_DIR="$TMP/pg"
+sh_pg_init "$PG_DIR" test
+sh_pg_start "$PG_DIR" "$PG_PORT" "$TMP/postgres.log"
+sh_pg_wait_ready "$PG_PORT" 60 || sh_die "PostgreSQL did not become ready"
+sh_psql "$PG_DIR" "$PG_PORT" postgres "CREATE DATABASE statushawk_bench" >/dev/null
+REDIS_DIR="$TMP/redis"
+sh_redis_start "$REDIS_DIR" "$REDIS_PORT" ephemeral "$TMP/redis.log"
+sh_redis_wait_ready "$REDIS_PORT" 30 || sh_die "Redis did not become ready"
+
+export DATABASE_URL="postgresql://postgres@127.0.0.1:$PG_PORT/statushawk_bench"
+export REDIS_URL="redis://127.0.0.1:$REDIS_PORT/0"
+export SECRET_KEY
+SECRET_KEY=$(sh_random_hex 32)
+export STATUSHAWK_LISTEN="127.0.0.1:$API_PORT"
+export STATUSHAWK_API_THREADS=$API_THREADS
+export LOG_LEVEL=${LOG_LEVEL:-warn}
+
+"$API_BIN" migrate >"$TMP/migrate.log" 2>&1 || { cat "$TMP/migrate.log" >&2; sh_die "migrate failed"; }
+"$API_BIN" >"$TMP/api.log" 2>&1 &
+API_PID=$!
+API="http://127.0.0.1:$API_PORT"
+if ! sh_wait_http_ready "$API/ready" 60; then
+    tail -n 30 "$TMP/api.log" >&2
+    sh_die "statushawk-api did not become ready"
+fi
+sh_log "statushawk-api ready on $API (pid $API_PID, $API_THREADS threads)"
+
+# ----------------------------------------------------------------------------------------
+# A user and a token, through the API.
+EMAIL="bench-$(sh_random_hex 4)@example.com"
+PASSWORD="bench-$(sh_random_hex 8)"
+code=$(curl -sS -o "$TMP/signup.json" -w '%{http_code}' -X POST "$API/api/v1/accounts/signup" \
+    -H 'Content-Type: application/json' \
+    -d "{\"email\":\"$EMAIL\",\"password\":\"$PASSWORD\",\"first_name\":\"Bench\",\"last_name\":\"Mark\"}")
+[[ $code == 201 ]] || sh_die "signup answered $code: $(head -c 500 "$TMP/signup.json")"
+code=$(curl -sS -o "$TMP/login.json" -w '%{http_code}' -X POST "$API/api/v1/accounts/login" \
+    -H 'Content-Type: application/json' -d "{\"email\":\"$EMAIL\",\"password\":\"$PASSWORD\"}")
+[[ $code == 201 ]] || sh_die "login answered $code: $(head -c 500 "$TMP/login.json")"
+TOKEN=$(tr -d '\n' <"$TMP/login.json" |
+    sed -n 's/.*"token"[[:space:]]*:[[:space:]]*"\([0-9a-fA-F]\{40\}\)".*/\1/p')
+[[ -n $TOKEN ]] || sh_die "no 40-hex token in the login answer: $(head -c 500 "$TMP/login.json")"
+code=$(curl -sS -o "$TMP/me.json" -w '%{http_code}' -H "Authorization: Token $TOKEN" "$API/api/v1/accounts/me")
+[[ $code == 200 ]] || sh_die "GET /api/v1/accounts/me answered $code: $(head -c 500 "$TMP/me.json")"
+sh_log "signed up and logged in $EMAIL; /me answers 200"
+
+# ----------------------------------------------------------------------------------------
+# nginx: the reference for what this machine can do with an HTTP server doing nothing.
+NG="$TMP/nginx"
+mkdir -p "$NG"
+NGINX_V=$(nginx -V 2>&1)
+{
+    if sh_is_root; then
+        if getent group nogroup >/dev/null; then echo 'user nobody nogroup;'; else echo 'user nobody nobody;'; fi
+    fi
+    echo "worker_processes $API_THREADS;"
+    echo "pid $NG/nginx.pid;"
+    echo "error_log $NG/error.log warn;"
+    echo 'daemon off;'
+    echo 'events { worker_connections 4096; }'
+    echo 'http {'
+    echo '    access_log off;'
+    echo "    client_body_temp_path $NG/client_body;"
+    echo "    proxy_temp_path $NG/proxy;"
+    for m in fastcgi uwsgi scgi; do
+        [[ $NGINX_V == *"--without-http_${m}_module"* ]] || echo "    ${m}_temp_path $NG/$m;"
+    done
+    echo '    keepalive_requests 1000000;'
+    echo '    server {'
+    echo "        listen 127.0.0.1:$NGINX_PORT;"
+    echo '        location / { default_type text/plain; return 200 "ok"; }'
+    echo '    }'
+    echo '}'
+} >"$NG/nginx.conf"
+nginx -t -q -p "$NG" -c "$NG/nginx.conf" -e "$NG/error.log" || sh_die "nginx rejected $NG/nginx.conf"
+nginx -p "$NG" -c "$NG/nginx.conf" -e "$NG/error.log" >"$NG/stdout.log" 2>&1 &
+NGINX_PID=$!
+NGINX="http://127.0.0.1:$NGINX_PORT"
+if ! sh_wait_http_ready "$NGINX/" 20; then
+    cat "$NG/error.log" >&2 || true
+    sh_die "nginx did not start"
+fi
+sh_log "nginx ready on $NGINX (pid $NGINX_PID, $API_THREADS workers)"
+
+# ----------------------------------------------------------------------------------------
+# wrk runs and parsing.
+
+# Latency as printed by wrk (e.g. 812.00us, 3.21ms, 1.02s, 2.00m) -> milliseconds.
+to_ms() {
+    awk -v v="$1" 'BEGIN {
+        n = v + 0; u = v; sub(/^[0-9.]+/, "", u)
+        if (u == "us") n = n / 1000; else if (u == "s") n = n * 1000;
+        else if (u == "m") n = n * 60000; else if (u == "h") n = n * 3600000;
+        printf "%.3f", n }'
+}
+
+# run_wrk NAME URL: runs wrk and fills R[NAME.rps|p99|reqs|non2xx|sockerr|errs|out].
+declare -A R=()
+run_wrk() {
+    local name=$1 url=$2 out="$TMP/wrk-$1.txt" rps p99 reqs non2xx sockerr
+    if [[ $WARMUP != 0 && $WARMUP != 0s ]]; then
+        wrk -t"$WRK_THREADS" -c"$CONNS" -d"$WARMUP" -H "Authorization: Token $TOKEN" "$url" >/dev/null 2>&1 || true
+    fi
+    sh_log "wrk -t$WRK_THREADS -c$CONNS -d$DURATION --latency $url"
+    wrk -t"$WRK_THREADS" -c"$CONNS" -d"$DURATION" --latency \
+        -H "Authorization: Token $TOKEN" "$url" >"$out" 2>&1 || {
+        cat "$out" >&2
+        sh_die "wrk failed against $url"
+    }
+    rps=$(awk '/^Requests\/sec:/ { print $2 }' "$out")
+    p99=$(awk '$1 == "99%" { print $2 }' "$out")
+    reqs=$(awk '/requests in/ { print $1 }' "$out")
+    non2xx=$(awk -F': *' '/Non-2xx or 3xx responses/ { print $2 }' "$out")
+    # "Socket errors: connect 0, read 0, write 0, timeout 0" (the line is absent when all are 0)
+    sockerr=$(sed -n 's/.*Socket errors: *//p' "$out")
+    [[ -n $rps && -n $p99 ]] || { cat "$out" >&2; sh_die "could not parse wrk output for $name"; }
+    R[$name.rps]=$rps
+    R[$name.p99]=$(to_ms "$p99")
+    R[$name.reqs]=${reqs:-?}
+    R[$name.non2xx]=${non2xx:-0}
+    R[$name.sockerr]=${sockerr:-none}
+    R[$name.errs]=$(grep -oE '[0-9]+' <<<"${sockerr:-0}" | awk '{ s += $1 } END { print s + 0 }')
+    R[$name.out]=$out
+}
+
+run_wrk api "$API/api/v1/accounts/me"
+run_wrk nginx "$NGINX/"
+
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b + 0 == 0) print "n/a"; else printf "%.2fx", a / b }'; }
+
+# ----------------------------------------------------------------------------------------
+report() {
+    echo
+    echo "GET /api/v1/accounts/me  (wrk -t$WRK_THREADS -c$CONNS -d$DURATION, api threads = nginx workers = $API_THREADS, $(nproc) CPUs)"
+    printf '%-24s %12s %12s %12s %10s %14s\n' target req/s "p99 (ms)" requests non-2xx socket-errors
+    printf '%-24s %12s %12s %12s %10s %14s\n' "statushawk-api /me" \
+        "${R[api.rps]}" "${R[api.p99]}" "${R[api.reqs]}" "${R[api.non2xx]}" "${R[api.errs]}"
+    printf '%-24s %12s %12s %12s %10s %14s\n' 'nginx return 200' \
+        "${R[nginx.rps]}" "${R[nginx.p99]}" "${R[nginx.reqs]}" "${R[nginx.non2xx]}" "${R[nginx.errs]}"
+    printf '%-24s %12s %12s\n' "ratio api / nginx" \
+        "$(ratio "${R[api.rps]}" "${R[nginx.rps]}")" "$(ratio "${R[api.p99]}" "${R[nginx.p99]}")"
+}
+report
+
+status=0
+for n in api nginx; do
+    if [[ ${R[$n.non2xx]} != 0 || ${R[$n.errs]} != 0 ]]; then
+        echo
+        echo "WARNING: $n: non-2xx responses: ${R[$n.non2xx]}; socket errors: ${R[$n.sockerr]}"
+        sed 's/^/    /' "${R[$n.out]}"
+        if [[ $n == api ]]; then status=1; fi
+    fi
+done
+if ((status != 0)); then
+    echo
+    echo "api log (last 20 lines):"
+    tail -n 20 "$TMP/api.log" | sed 's/^/    /'
+fi
+
+mkdir -p "$ROOT/bench/out"
+{
+    printf 'date: %s\ncommit: %s\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)"
+    report
+    echo
+    echo "--- wrk api"
+    cat "${R[api.out]}"
+    echo "--- wrk nginx"
+    cat "${R[nginx.out]}"
+} >"$ROOT/bench/out/accounts_me.txt"
+echo
+echo "(full wrk output saved in bench/out/accounts_me.txt)"
+exit "$status"
