@@ -1,0 +1,201 @@
+/* db: see db.h. */
+#include "common/db.h"
+
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/log.h"
+#include "common/timeutil.h"
+
+#define RECONNECT_INTERVAL_US 1000000
+
+struct db {
+    char *conninfo;
+    char *application_name;
+    PGconn *conn;
+    int64_t last_attempt_us; /* of the last failed connect, to pace retries */
+    char err[512];
+};
+
+static void set_error(struct db *db, const char *msg)
+{
+    /* libpq messages span lines; a log line must not. */
+    size_t n = 0;
+    while (msg && msg[n] && n < sizeof(db->err) - 1) {
+        db->err[n] = (msg[n] == '\n' || msg[n] == '\r') ? ' ' : msg[n];
+        n++;
+    }
+    while (n > 0 && db->err[n - 1] == ' ')
+        n--;
+    db->err[n] = '\0';
+}
+
+struct db *db_new(const char *conninfo, const char *application_name)
+{
+    struct db *db = calloc(1, sizeof(*db));
+    if (!db)
+        return NULL;
+    db->conninfo = strdup(conninfo);
+    db->application_name = strdup(application_name);
+    if (!db->conninfo || !db->application_name) {
+        db_free(db);
+        return NULL;
+    }
+    return db;
+}
+
+void db_free(struct db *db)
+{
+    if (!db)
+        return;
+    if (db->conn)
+        PQfinish(db->conn);
+    free(db->conninfo);
+    free(db->application_name);
+    free(db);
+}
+
+const char *db_last_error(const struct db *db)
+{
+    return db->err;
+}
+
+static void db_drop(struct db *db)
+{
+    if (db->conn) {
+        PQfinish(db->conn);
+        db->conn = NULL;
+    }
+    db->last_attempt_us = time_mono_us();
+}
+
+/* An idle connection has nothing to read. If its socket is readable or hung up, the
+ * server has closed it (restart, idle timeout, admin shutdown): find out before a
+ * query is sent on it, so no query is ever sent twice. */
+static int db_idle_connection_alive(struct db *db)
+{
+    struct pollfd pfd = {.fd = PQsocket(db->conn), .events = POLLIN};
+    if (pfd.fd < 0)
+        return 0;
+    if (poll(&pfd, 1, 0) == 0)
+        return 1;
+    if (!PQconsumeInput(db->conn))
+        return 0;
+    return PQstatus(db->conn) == CONNECTION_OK;
+}
+
+/* Server notices ("relation already exists, skipping") belong in the log at debug
+ * level, not on stderr unformatted. */
+static void db_notice(void *arg, const char *message)
+{
+    log_debug("postgres notice: %.*s", (int)strcspn(message, "\n"), message);
+}
+
+static int db_ensure(struct db *db)
+{
+    static const char *const keys[] = {"application_name", "connect_timeout", "keepalives_idle",
+                                       "options", "dbname", NULL};
+    const char *values[] = {db->application_name, "3", "30", "-c TimeZone=UTC", db->conninfo,
+                            NULL};
+
+    if (db->conn && PQstatus(db->conn) == CONNECTION_OK && db_idle_connection_alive(db))
+        return 0;
+    if (db->conn) {
+        log_warn("postgres: connection lost, reconnecting");
+        PQfinish(db->conn);
+        db->conn = NULL;
+    } else if (db->last_attempt_us &&
+               time_mono_us() - db->last_attempt_us < RECONNECT_INTERVAL_US) {
+        return -1; /* keep db->err from the failed attempt */
+    }
+    /* expand_dbname=1: the conninfo in "dbname" may be a full URL or keyword string;
+     * coming last, its settings win over the defaults given before it. */
+    db->conn = PQconnectdbParams(keys, values, 1);
+    if (!db->conn || PQstatus(db->conn) != CONNECTION_OK) {
+        set_error(db, db->conn ? PQerrorMessage(db->conn) : "out of memory");
+        log_warn("postgres: cannot connect: %s", db->err);
+        db_drop(db);
+        return -1;
+    }
+    PQsetNoticeProcessor(db->conn, db_notice, NULL);
+    db->last_attempt_us = 0;
+    return 0;
+}
+
+static int is_connection_error(const PGresult *res, const PGconn *conn)
+{
+    const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+    if (PQstatus(conn) != CONNECTION_OK)
+        return 1;
+    /* Class 08: connection exception; 57P0x: the server is shutting down. */
+    return state && (strncmp(state, "08", 2) == 0 || strncmp(state, "57P0", 4) == 0);
+}
+
+static enum db_status db_result(struct db *db, PGresult *r, PGresult **res)
+{
+    ExecStatusType st = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
+    const char *state;
+
+    if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) {
+        if (res)
+            *res = r;
+        else
+            PQclear(r);
+        return DB_OK;
+    }
+    set_error(db, r ? PQresultErrorMessage(r) : PQerrorMessage(db->conn));
+    if (is_connection_error(r, db->conn)) {
+        log_warn("postgres: %s", db->err);
+        PQclear(r);
+        db_drop(db);
+        return DB_UNAVAILABLE;
+    }
+    state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+    if (state && strcmp(state, "23505") == 0) {
+        PQclear(r);
+        return DB_CONFLICT;
+    }
+    log_error("postgres: %s", db->err);
+    PQclear(r);
+    return DB_ERROR;
+}
+
+enum db_status db_exec(struct db *db, PGresult **res, const char *sql, int nparams,
+                       const char *const *params)
+{
+    if (res)
+        *res = NULL;
+    if (db_ensure(db) != 0)
+        return DB_UNAVAILABLE;
+    return db_result(db, PQexecParams(db->conn, sql, nparams, NULL, params, NULL, NULL, 0), res);
+}
+
+enum db_status db_exec_script(struct db *db, const char *sql)
+{
+    if (db_ensure(db) != 0)
+        return DB_UNAVAILABLE;
+    return db_result(db, PQexec(db->conn, sql), NULL);
+}
+
+enum db_status db_ping(struct db *db)
+{
+    enum db_status st = db_exec(db, NULL, "SELECT 1", 0, NULL);
+    return st == DB_OK ? DB_OK : DB_UNAVAILABLE;
+}
+
+int64_t db_int64(const PGresult *res, int r, int c)
+{
+    return strtoll(PQgetvalue(res, r, c), NULL, 10);
+}
+
+int db_bool(const PGresult *res, int r, int c)
+{
+    return PQgetvalue(res, r, c)[0] == 't';
+}
+
+const char *db_text(const PGresult *res, int r, int c)
+{
+    return PQgetisnull(res, r, c) ? NULL : PQgetvalue(res, r, c);
+}

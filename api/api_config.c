@@ -1,0 +1,66 @@
+/* api_config: see api_config.h. */
+#include "api/api_config.h"
+
+#include <stdio.h>
+#include <string.h>
+
+/* "host:port", "[v6addr]:port" or ":port" (all interfaces). */
+static int parse_listen(struct api_config *cfg, char *err, size_t errlen)
+{
+    const char *s = cfg->listen, *colon = strrchr(s, ':');
+    const char *host = s;
+    size_t hostlen;
+    long port = -1;
+    char *end;
+
+    if (!colon)
+        goto bad;
+    hostlen = (size_t)(colon - s);
+    if (hostlen >= 2 && s[0] == '[' && s[hostlen - 1] == ']') {
+        host++;
+        hostlen -= 2;
+    } else if (memchr(s, ':', hostlen)) {
+        goto bad; /* an IPv6 address must be bracketed */
+    }
+    if (hostlen >= sizeof(cfg->listen_host))
+        goto bad;
+    port = strtol(colon + 1, &end, 10);
+    if (colon[1] == '\0' || *end != '\0' || port < 0 || port > 65535)
+        goto bad;
+    memcpy(cfg->listen_host, host, hostlen);
+    cfg->listen_host[hostlen] = '\0';
+    cfg->listen_port = (int)port;
+    return 0;
+bad:
+    snprintf(err, errlen, "STATUSHAWK_LISTEN: must be host:port or [ipv6]:port, got \"%.64s\"",
+             s);
+    return -1;
+}
+
+int api_config_load(struct api_config *cfg, char *err, size_t errlen)
+{
+    static const struct config_entry table[] = {
+        {"STATUSHAWK_LISTEN", CONFIG_STRING, offsetof(struct api_config, listen), "0.0.0.0:8000",
+         0, 0},
+        {"STATUSHAWK_API_THREADS", CONFIG_INT, offsetof(struct api_config, threads), NULL, 1, 256},
+        {"STATUSHAWK_HASH_THREADS", CONFIG_INT, offsetof(struct api_config, hash_threads), NULL, 1,
+         64},
+        {"STATUSHAWK_CORS_ORIGINS", CONFIG_STRING, offsetof(struct api_config, cors_origins), "", 0,
+         0},
+        {"STATUSHAWK_PBKDF2_ITERATIONS", CONFIG_INT,
+         offsetof(struct api_config, pbkdf2_iterations), "600000", 1000, 10000000},
+        {"STATUSHAWK_TRUST_PROXY", CONFIG_BOOL, offsetof(struct api_config, trust_proxy), "false",
+         0, 0},
+        {"STATUSHAWK_SHUTDOWN_TIMEOUT", CONFIG_INT, offsetof(struct api_config, shutdown_timeout),
+         "30", 1, 3600},
+    };
+
+    memset(cfg, 0, sizeof(*cfg));
+    if (config_load_common(&cfg->common, err, errlen) != 0)
+        return -1;
+    cfg->threads = config_cpu_count();
+    cfg->hash_threads = config_cpu_count();
+    if (config_apply(cfg, table, sizeof(table) / sizeof(table[0]), err, errlen) != 0)
+        return -1;
+    return parse_listen(cfg, err, errlen);
+}

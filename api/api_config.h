@@ -1,0 +1,25 @@
+/* api_config: the api's settings, from the environment (see README's table). */
+#ifndef STATUSHAWK_API_CONFIG_H
+#define STATUSHAWK_API_CONFIG_H
+
+#include "common/config.h"
+
+#define API_MAX_BODY (64 * 1024)
+
+struct api_config {
+    struct common_config common;
+    const char *listen;       /* STATUSHAWK_LISTEN, "host:port" */
+    char listen_host[256];    /* parsed from listen; brackets of IPv6 removed */
+    int listen_port;          /* 0: any free port */
+    int threads;              /* STATUSHAWK_API_THREADS */
+    int hash_threads;         /* STATUSHAWK_HASH_THREADS */
+    const char *cors_origins; /* STATUSHAWK_CORS_ORIGINS, comma list or "*" */
+    int pbkdf2_iterations;    /* STATUSHAWK_PBKDF2_ITERATIONS, for new hashes */
+    int trust_proxy;          /* STATUSHAWK_TRUST_PROXY: client IP from X-Forwarded-For */
+    int shutdown_timeout;     /* STATUSHAWK_SHUTDOWN_TIMEOUT, seconds to drain on SIGTERM */
+};
+
+/* 0, or -1 with "NAME: what is wrong" in err. */
+int api_config_load(struct api_config *cfg, char *err, size_t errlen);
+
+#endif

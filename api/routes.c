@@ -1,0 +1,17 @@
+/* routes: the api's route table. Every path answers with and without a trailing
+ * slash (see router.c). */
+#include "api/accounts.h"
+#include "api/health.h"
+#include "api/router.h"
+
+const struct route api_routes[] = {
+    {EVHTTP_REQ_GET, "/health", 0, health_live},
+    {EVHTTP_REQ_GET, "/ready", 0, health_ready},
+
+    {EVHTTP_REQ_POST, "/api/v1/accounts/signup", 0, accounts_signup},
+    {EVHTTP_REQ_POST, "/api/v1/accounts/login", 0, accounts_login},
+    {EVHTTP_REQ_POST, "/api/v1/accounts/logout", ROUTE_AUTH, accounts_logout},
+    {EVHTTP_REQ_GET, "/api/v1/accounts/me", ROUTE_AUTH, accounts_me},
+};
+
+const size_t api_routes_count = sizeof(api_routes) / sizeof(api_routes[0]);
