@@ -63,8 +63,8 @@ static void reply_login_error(struct api_request *r, int status, json_t *error)
 static int throttled(struct api_request *r, const char *scope, const char *key)
 {
     const struct api_config *cfg = r->worker->cfg;
-    int wait = throttle_hit(r->worker->redis, cfg->common.redis_prefix, scope, key,
-                            THROTTLE_LIMIT, THROTTLE_WINDOW_S);
+    int wait = throttle_hit(r->worker->redis, cfg->common.redis_prefix, scope, key, THROTTLE_LIMIT,
+                            THROTTLE_WINDOW_S);
     if (wait > 0)
         api_reply_throttled(r, wait);
     return wait > 0;
@@ -89,16 +89,16 @@ static void signup_validate(json_t *body, struct signup_fields *f, char *email_l
 {
     int ok;
 
-    f->email = jsonutil_string_field(body, "email", JSONUTIL_REQUIRED, ACCOUNT_EMAIL_MAX, errors,
-                                     &ok);
-    f->password = jsonutil_string_field(body, "password", JSONUTIL_REQUIRED,
-                                        ACCOUNT_PASSWORD_MAX, errors, &ok);
-    f->password2 = jsonutil_string_field(body, "password2", JSONUTIL_OPTIONAL,
-                                         ACCOUNT_PASSWORD_MAX, errors, &ok);
-    f->first_name = jsonutil_string_field(body, "first_name", JSONUTIL_OPTIONAL, ACCOUNT_NAME_MAX,
-                                          errors, &ok);
-    f->last_name = jsonutil_string_field(body, "last_name", JSONUTIL_OPTIONAL, ACCOUNT_NAME_MAX,
+    f->email =
+        jsonutil_string_field(body, "email", JSONUTIL_REQUIRED, ACCOUNT_EMAIL_MAX, errors, &ok);
+    f->password = jsonutil_string_field(body, "password", JSONUTIL_REQUIRED, ACCOUNT_PASSWORD_MAX,
+                                        errors, &ok);
+    f->password2 = jsonutil_string_field(body, "password2", JSONUTIL_OPTIONAL, ACCOUNT_PASSWORD_MAX,
                                          errors, &ok);
+    f->first_name =
+        jsonutil_string_field(body, "first_name", JSONUTIL_OPTIONAL, ACCOUNT_NAME_MAX, errors, &ok);
+    f->last_name =
+        jsonutil_string_field(body, "last_name", JSONUTIL_OPTIONAL, ACCOUNT_NAME_MAX, errors, &ok);
     email_lower[0] = '\0';
     if (f->email) {
         if (!account_email_valid(f->email))
@@ -193,8 +193,10 @@ void accounts_signup(struct api_request *r)
     memcpy(s->email, email, sizeof(email));
     s->first_name = f.first_name;
     s->last_name = f.last_name;
-    s->job = (struct hash_job){.kind = HASH_MAKE, .password = f.password,
-                               .iterations = new_hash_iterations, .done = signup_hashed};
+    s->job = (struct hash_job){.kind = HASH_MAKE,
+                               .password = f.password,
+                               .iterations = new_hash_iterations,
+                               .done = signup_hashed};
     if (hash_pool_submit(r->worker->base, &s->job) != 0) {
         free(s);
         api_reply_unavailable(r, "password hashing (busy)");
@@ -260,8 +262,8 @@ void accounts_login(struct api_request *r)
     if (throttled(r, "login", r->client_ip) || !(body = api_request_json_body(r)))
         return;
     errors = json_object();
-    given_email = jsonutil_string_field(body, "email", JSONUTIL_REQUIRED, ACCOUNT_EMAIL_MAX,
-                                        errors, &ok);
+    given_email =
+        jsonutil_string_field(body, "email", JSONUTIL_REQUIRED, ACCOUNT_EMAIL_MAX, errors, &ok);
     password = jsonutil_string_field(body, "password", JSONUTIL_REQUIRED, ACCOUNT_PASSWORD_MAX,
                                      errors, &ok);
     if (json_object_size(errors) > 0) {
@@ -296,8 +298,8 @@ void accounts_login(struct api_request *r)
         strcpy(l->stored, dummy_hash); /* same work whether or not the user exists */
     }
     PQclear(res);
-    l->job = (struct hash_job){.kind = HASH_VERIFY, .password = password, .encoded = l->stored,
-                               .done = login_verified};
+    l->job = (struct hash_job){
+        .kind = HASH_VERIFY, .password = password, .encoded = l->stored, .done = login_verified};
     if (hash_pool_submit(r->worker->base, &l->job) != 0) {
         free(l);
         api_reply_unavailable(r, "password hashing (busy)");
@@ -309,8 +311,8 @@ void accounts_login(struct api_request *r)
 void accounts_logout(struct api_request *r)
 {
     const char *params[] = {r->user.token_hash};
-    enum db_status st = db_exec(r->worker->db, NULL, "DELETE FROM api_tokens WHERE key_hash = $1",
-                                1, params);
+    enum db_status st =
+        db_exec(r->worker->db, NULL, "DELETE FROM api_tokens WHERE key_hash = $1", 1, params);
     if (st != DB_OK) {
         api_reply_db_error(r, st);
         return;

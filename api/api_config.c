@@ -32,23 +32,22 @@ static int parse_listen(struct api_config *cfg, char *err, size_t errlen)
     cfg->listen_port = (int)port;
     return 0;
 bad:
-    snprintf(err, errlen, "STATUSHAWK_LISTEN: must be host:port or [ipv6]:port, got \"%.64s\"",
-             s);
+    snprintf(err, errlen, "STATUSHAWK_LISTEN: must be host:port or [ipv6]:port, got \"%.64s\"", s);
     return -1;
 }
 
 int api_config_load(struct api_config *cfg, char *err, size_t errlen)
 {
     static const struct config_entry table[] = {
-        {"STATUSHAWK_LISTEN", CONFIG_STRING, offsetof(struct api_config, listen), "0.0.0.0:8000",
-         0, 0},
+        {"STATUSHAWK_LISTEN", CONFIG_STRING, offsetof(struct api_config, listen), "0.0.0.0:8000", 0,
+         0},
         {"STATUSHAWK_API_THREADS", CONFIG_INT, offsetof(struct api_config, threads), NULL, 1, 256},
         {"STATUSHAWK_HASH_THREADS", CONFIG_INT, offsetof(struct api_config, hash_threads), NULL, 1,
          64},
         {"STATUSHAWK_CORS_ORIGINS", CONFIG_STRING, offsetof(struct api_config, cors_origins), "", 0,
          0},
-        {"STATUSHAWK_PBKDF2_ITERATIONS", CONFIG_INT,
-         offsetof(struct api_config, pbkdf2_iterations), "600000", 1000, 10000000},
+        {"STATUSHAWK_PBKDF2_ITERATIONS", CONFIG_INT, offsetof(struct api_config, pbkdf2_iterations),
+         "600000", 1000, 10000000},
         {"STATUSHAWK_TRUST_PROXY", CONFIG_BOOL, offsetof(struct api_config, trust_proxy), "false",
          0, 0},
         {"STATUSHAWK_SHUTDOWN_TIMEOUT", CONFIG_INT, offsetof(struct api_config, shutdown_timeout),

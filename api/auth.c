@@ -34,10 +34,9 @@ static const char *token_from_header(const char *header)
 
 int auth_authenticate(struct api_request *r)
 {
-    static const char sql[] =
-        "SELECT u.id, u.email, u.first_name, u.last_name, u.is_staff"
-        " FROM api_tokens t JOIN users u ON u.id = t.user_id"
-        " WHERE t.key_hash = $1 AND u.is_active";
+    static const char sql[] = "SELECT u.id, u.email, u.first_name, u.last_name, u.is_staff"
+                              " FROM api_tokens t JOIN users u ON u.id = t.user_id"
+                              " WHERE t.key_hash = $1 AND u.is_active";
     const char *header = api_request_header(r, "Authorization");
     const char *key;
     const char *params[1];

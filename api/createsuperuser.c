@@ -30,11 +30,20 @@ static int parse_args(int argc, char **argv, struct admin *a)
     optind = 1;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (c) {
-        case 'e': a->email = optarg; break;
-        case 'p': a->password = optarg; break;
-        case 'f': a->first_name = optarg; break;
-        case 'l': a->last_name = optarg; break;
-        default: return -1;
+        case 'e':
+            a->email = optarg;
+            break;
+        case 'p':
+            a->password = optarg;
+            break;
+        case 'f':
+            a->first_name = optarg;
+            break;
+        case 'l':
+            a->last_name = optarg;
+            break;
+        default:
+            return -1;
         }
     }
     return optind == argc ? 0 : -1;
@@ -66,8 +75,8 @@ static int check_admin(const struct admin *a)
 
 /* The stored hash when it already verifies the password (so a rerun keeps it), else
  * a new one. 0, or -1 on failure. */
-static int choose_hash(struct db *db, const char *email, const struct admin *a,
-                       unsigned iterations, char *out, size_t outsize)
+static int choose_hash(struct db *db, const char *email, const struct admin *a, unsigned iterations,
+                       char *out, size_t outsize)
 {
     const char *params[] = {email};
     PGresult *res = NULL;

@@ -16,14 +16,14 @@ typedef void (*hash_done_fn)(struct hash_job *job);
 
 struct hash_job {
     enum hash_job_kind kind;
-    const char *password;  /* borrowed; must live until done runs */
-    const char *encoded;   /* HASH_VERIFY: the stored hash, borrowed likewise */
-    unsigned iterations;   /* HASH_MAKE */
-    int ok;                /* result: HASH_MAKE made out; HASH_VERIFY matched */
+    const char *password; /* borrowed; must live until done runs */
+    const char *encoded;  /* HASH_VERIFY: the stored hash, borrowed likewise */
+    unsigned iterations;  /* HASH_MAKE */
+    int ok;               /* result: HASH_MAKE made out; HASH_VERIFY matched */
     char out[PASSWORD_HASH_MAX];
-    hash_done_fn done;     /* runs on the submitting base; owns the job from then on */
+    hash_done_fn done; /* runs on the submitting base; owns the job from then on */
     void *arg;
-    struct event *ev;      /* private */
+    struct event *ev; /* private */
 };
 
 /* Starts nthreads workers taking at most queue_max waiting jobs. 0 or -1. */

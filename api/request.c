@@ -196,8 +196,8 @@ void request_dispatch(struct evhttp_request *req, void *arg)
     r->cors_origin = cors_allow_origin(w->cfg->cors_origins, api_request_header(r, "Origin"));
 
     lookup = r->method == EVHTTP_REQ_HEAD ? EVHTTP_REQ_GET : r->method;
-    r->route = router_match(api_routes, api_routes_count, lookup, r->path, r->params,
-                            &r->nparams, &allowed);
+    r->route = router_match(api_routes, api_routes_count, lookup, r->path, r->params, &r->nparams,
+                            &allowed);
     if (!r->route) {
         if (!allowed)
             api_reply_detail(r, 404, "Not found.");

@@ -10,11 +10,8 @@
 #include <jansson.h>
 #include <stdint.h>
 
+#include "api/router.h"
 #include "api/server.h"
-
-#define ROUTE_MAX_PARAMS 4
-
-struct route;
 
 struct auth_user {
     int64_t id;

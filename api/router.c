@@ -10,9 +10,9 @@ static const struct {
     enum evhttp_cmd_type method;
     const char *name;
 } method_names[] = {
-    {EVHTTP_REQ_GET, "GET"},       {EVHTTP_REQ_POST, "POST"},       {EVHTTP_REQ_PUT, "PUT"},
-    {EVHTTP_REQ_PATCH, "PATCH"},   {EVHTTP_REQ_DELETE, "DELETE"},   {EVHTTP_REQ_HEAD, "HEAD"},
-    {EVHTTP_REQ_OPTIONS, "OPTIONS"}, {EVHTTP_REQ_TRACE, "TRACE"}, {EVHTTP_REQ_CONNECT, "CONNECT"},
+    {EVHTTP_REQ_GET, "GET"},         {EVHTTP_REQ_POST, "POST"},     {EVHTTP_REQ_PUT, "PUT"},
+    {EVHTTP_REQ_PATCH, "PATCH"},     {EVHTTP_REQ_DELETE, "DELETE"}, {EVHTTP_REQ_HEAD, "HEAD"},
+    {EVHTTP_REQ_OPTIONS, "OPTIONS"}, {EVHTTP_REQ_TRACE, "TRACE"},   {EVHTTP_REQ_CONNECT, "CONNECT"},
 };
 
 const char *router_method_name(enum evhttp_cmd_type method)
@@ -83,9 +83,8 @@ static int path_matches(const char *pattern, const char *path, int64_t *params, 
     }
 }
 
-const struct route *router_match(const struct route *routes, size_t n,
-                                 enum evhttp_cmd_type method, const char *path, int64_t *params,
-                                 int *nparams, unsigned *allowed)
+const struct route *router_match(const struct route *routes, size_t n, enum evhttp_cmd_type method,
+                                 const char *path, int64_t *params, int *nparams, unsigned *allowed)
 {
     int64_t scratch[ROUTE_MAX_PARAMS];
     int nscratch;

@@ -12,6 +12,7 @@ struct api_request;
 
 typedef void (*route_handler)(struct api_request *r);
 
+#define ROUTE_MAX_PARAMS 4
 #define ROUTE_AUTH 1u /* the handler needs an authenticated user */
 
 struct route {
@@ -24,9 +25,9 @@ struct route {
 /* The route for method and path, with its parameters in params (room for
  * ROUTE_MAX_PARAMS) and their count in *nparams. NULL when none: *allowed then holds
  * the methods that path does accept (0 when the path is unknown). */
-const struct route *router_match(const struct route *routes, size_t n,
-                                 enum evhttp_cmd_type method, const char *path, int64_t *params,
-                                 int *nparams, unsigned *allowed);
+const struct route *router_match(const struct route *routes, size_t n, enum evhttp_cmd_type method,
+                                 const char *path, int64_t *params, int *nparams,
+                                 unsigned *allowed);
 
 /* "GET", "POST", ... for a method. */
 const char *router_method_name(enum evhttp_cmd_type method);

@@ -43,7 +43,8 @@ struct server {
  * port, and the kernel balances accepted connections across them. */
 static evutil_socket_t listen_socket(const char *host, int port, int *bound_port)
 {
-    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
+    struct addrinfo hints = {.ai_family = AF_UNSPEC,
+                             .ai_socktype = SOCK_STREAM,
                              .ai_flags = AI_PASSIVE | AI_NUMERICSERV};
     struct addrinfo *ai = NULL;
     char portstr[8];
@@ -90,8 +91,8 @@ static int worker_init(struct worker *w, struct server *s, int index, int port)
     if (!w->http || !w->db || !w->redis)
         return -1;
     evhttp_set_allowed_methods(w->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_PUT |
-                                            EVHTTP_REQ_PATCH | EVHTTP_REQ_DELETE |
-                                            EVHTTP_REQ_HEAD | EVHTTP_REQ_OPTIONS);
+                                            EVHTTP_REQ_PATCH | EVHTTP_REQ_DELETE | EVHTTP_REQ_HEAD |
+                                            EVHTTP_REQ_OPTIONS);
     evhttp_set_max_body_size(w->http, TRANSPORT_MAX_BODY);
     evhttp_set_max_headers_size(w->http, MAX_HEADERS_SIZE);
     evhttp_set_timeout(w->http, CONNECTION_TIMEOUT_S);
@@ -245,8 +246,7 @@ int server_run(const struct api_config *cfg)
         if (s.workers_running)
             on_signal(SIGTERM, 0, &s);
     } else {
-        log_info("listening on %s:%d with %d worker threads", cfg->listen_host, port,
-                 s.nworkers);
+        log_info("listening on %s:%d with %d worker threads", cfg->listen_host, port, s.nworkers);
     }
     if (s.workers_running)
         event_base_dispatch(s.main_base);

@@ -22,8 +22,8 @@ struct worker {
     struct evhttp_bound_socket *bound;
     struct db *db;
     struct redis *redis;
-    int inflight;  /* requests accepted and not yet answered; touched on this thread only */
-    int draining;  /* SIGTERM seen: answer what is in flight, then stop */
+    int inflight; /* requests accepted and not yet answered; touched on this thread only */
+    int draining; /* SIGTERM seen: answer what is in flight, then stop */
     int64_t drain_deadline_us;
     struct event *drain_timer;
     pthread_t thread;

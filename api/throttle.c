@@ -97,8 +97,8 @@ int throttle_hit(struct redis *redis, const char *prefix, const char *scope, con
     snprintf(member, sizeof(member), "%lld-", (long long)now);
     crypto_hex_encode(nonce, sizeof(nonce), member + strlen(member));
 
-    reply = redis_command(redis, "EVAL %s 1 %s %s %s %s %s", script, full_key, now_s,
-                          window_s_ms, limit_s, member);
+    reply = redis_command(redis, "EVAL %s 1 %s %s %s %s %s", script, full_key, now_s, window_s_ms,
+                          limit_s, member);
     if (reply && reply->type == REDIS_REPLY_INTEGER) {
         wait = reply->integer > 0 ? wait_seconds(reply->integer) : 0;
         freeReplyObject(reply);

@@ -86,8 +86,7 @@ static int apply_entry(void *target, const struct config_entry *e, const char *v
     return -1;
 }
 
-int config_apply(void *target, const struct config_entry *table, size_t n, char *err,
-                 size_t errlen)
+int config_apply(void *target, const struct config_entry *table, size_t n, char *err, size_t errlen)
 {
     for (size_t i = 0; i < n; i++) {
         const char *value = env_value(table[i].name);
@@ -172,8 +171,8 @@ static int load_database(struct common_config *c, char *err, size_t errlen)
     if (!opts) {
         /* libpq's message ends in a newline; keep the error to one line. */
         size_t n = pqerr ? strcspn(pqerr, "\n") : 0;
-        snprintf(err, errlen, "DATABASE_URL: not a valid PostgreSQL URL or conninfo (%.*s)",
-                 (int)n, pqerr ? pqerr : "");
+        snprintf(err, errlen, "DATABASE_URL: not a valid PostgreSQL URL or conninfo (%.*s)", (int)n,
+                 pqerr ? pqerr : "");
         PQfreemem(pqerr);
         return -1;
     }
@@ -209,8 +208,7 @@ int config_load_common(struct common_config *c, char *err, size_t errlen)
         {"STATUSHAWK_REDIS_PREFIX", CONFIG_STRING, offsetof(struct common_config, redis_prefix),
          "sh:", 0, 0},
         {"LOG_LEVEL", CONFIG_LOG_LEVEL, offsetof(struct common_config, log_level), "info", 0, 0},
-        {"LOG_FORMAT", CONFIG_LOG_FORMAT, offsetof(struct common_config, log_format), "text", 0,
-         0},
+        {"LOG_FORMAT", CONFIG_LOG_FORMAT, offsetof(struct common_config, log_format), "text", 0, 0},
     };
 
     memset(c, 0, sizeof(*c));

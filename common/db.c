@@ -96,9 +96,8 @@ static void db_notice(void *arg, const char *message)
 static int db_ensure(struct db *db)
 {
     static const char *const keys[] = {"application_name", "connect_timeout", "keepalives_idle",
-                                       "options", "dbname", NULL};
-    const char *values[] = {db->application_name, "3", "30", "-c TimeZone=UTC", db->conninfo,
-                            NULL};
+                                       "options",          "dbname",          NULL};
+    const char *values[] = {db->application_name, "3", "30", "-c TimeZone=UTC", db->conninfo, NULL};
 
     if (db->conn && PQstatus(db->conn) == CONNECTION_OK && db_idle_connection_alive(db))
         return 0;

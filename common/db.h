@@ -38,7 +38,7 @@ enum db_status db_ping(struct db *db);
 
 /* Reading results: row r, column c. */
 int64_t db_int64(const PGresult *res, int r, int c);
-int db_bool(const PGresult *res, int r, int c); /* 't' is true */
+int db_bool(const PGresult *res, int r, int c);         /* 't' is true */
 const char *db_text(const PGresult *res, int r, int c); /* NULL when SQL NULL */
 
 #endif

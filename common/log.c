@@ -35,8 +35,11 @@ int log_parse_level(const char *s, enum log_level *out)
     static const struct {
         const char *name;
         enum log_level level;
-    } names[] = {{"debug", SH_LOG_DEBUG}, {"info", SH_LOG_INFO},   {"warn", SH_LOG_WARN},
-                 {"warning", SH_LOG_WARN}, {"error", SH_LOG_ERROR}};
+    } names[] = {{"debug", SH_LOG_DEBUG},
+                 {"info", SH_LOG_INFO},
+                 {"warn", SH_LOG_WARN},
+                 {"warning", SH_LOG_WARN},
+                 {"error", SH_LOG_ERROR}};
     for (size_t i = 0; s && i < sizeof(names) / sizeof(names[0]); i++) {
         if (strcasecmp(s, names[i].name) == 0) {
             *out = names[i].level;
@@ -93,8 +96,9 @@ void log_write(enum log_level level, const char *fmt, ...)
     time_format_iso(time_now_ms(), ts);
 
     if (log_fmt == SH_LOG_JSON) {
-        len = (size_t)snprintf(line, sizeof(line), "{\"time\":\"%s\",\"level\":\"%s\",\"component\":\"",
-                               ts, level_names[level]);
+        len = (size_t)snprintf(line, sizeof(line),
+                               "{\"time\":\"%s\",\"level\":\"%s\",\"component\":\"", ts,
+                               level_names[level]);
         append_json_escaped(line, &len, sizeof(line), log_component);
         len += (size_t)snprintf(line + len, sizeof(line) - len, "\",\"msg\":\"");
         append_json_escaped(line, &len, sizeof(line), msg);

@@ -14,7 +14,6 @@ struct migration {
 extern const struct migration migrations_embedded[];
 extern const size_t migrations_embedded_count;
 
-
 struct db;
 
 /* Applies every embedded migration not yet recorded, in order. Blocks while another

@@ -136,9 +136,8 @@ int redis_handshake(redisContext *c, const struct redis_target *t)
     int ok = 1;
 
     if (t->password[0]) {
-        reply = t->username[0]
-                    ? redisCommand(c, "AUTH %s %s", t->username, t->password)
-                    : redisCommand(c, "AUTH %s", t->password);
+        reply = t->username[0] ? redisCommand(c, "AUTH %s %s", t->username, t->password)
+                               : redisCommand(c, "AUTH %s", t->password);
         ok = reply && reply->type != REDIS_REPLY_ERROR;
         freeReplyObject(reply);
     }

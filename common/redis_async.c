@@ -58,8 +58,8 @@ static void on_connect(const redisAsyncContext *c, int status)
     /* Commands are sent in order, so AUTH and SELECT precede anything queued later. */
     if (ra->target.password[0]) {
         if (ra->target.username[0])
-            redisAsyncCommand(ra->ctx, on_handshake_reply, NULL, "AUTH %s %s",
-                              ra->target.username, ra->target.password);
+            redisAsyncCommand(ra->ctx, on_handshake_reply, NULL, "AUTH %s %s", ra->target.username,
+                              ra->target.password);
         else
             redisAsyncCommand(ra->ctx, on_handshake_reply, NULL, "AUTH %s", ra->target.password);
     }
@@ -154,8 +154,8 @@ int redis_async_command(struct redis_async *ra, redisCallbackFn *fn, void *privd
     return rc == REDIS_OK ? 0 : -1;
 }
 
-int redis_async_command_argv(struct redis_async *ra, redisCallbackFn *fn, void *privdata,
-                             int argc, const char **argv, const size_t *lens)
+int redis_async_command_argv(struct redis_async *ra, redisCallbackFn *fn, void *privdata, int argc,
+                             const char **argv, const size_t *lens)
 {
     if (!redis_async_connected(ra))
         return -1;

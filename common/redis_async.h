@@ -27,7 +27,7 @@ int redis_async_connected(const struct redis_async *ra);
  * connection is lost first. Returns -1 (fn never runs) while disconnected. */
 int redis_async_command(struct redis_async *ra, redisCallbackFn *fn, void *privdata,
                         const char *fmt, ...);
-int redis_async_command_argv(struct redis_async *ra, redisCallbackFn *fn, void *privdata,
-                             int argc, const char **argv, const size_t *lens);
+int redis_async_command_argv(struct redis_async *ra, redisCallbackFn *fn, void *privdata, int argc,
+                             const char **argv, const size_t *lens);
 
 #endif
