@@ -6,7 +6,8 @@
 #include <string.h>
 
 #include "api/account_rules.h"
-#include "api/hash_pool.h"
+#include "api/work_pool.h"
+#include "common/password.h"
 #include "api/request.h"
 #include "api/throttle.h"
 #include "common/crypto.h"
@@ -73,8 +74,11 @@ static int throttled(struct api_request *r, const char *scope, const char *key)
 /* ---- signup ------------------------------------------------------------------- */
 
 struct signup {
-    struct hash_job job; /* first: the job is the signup */
+    struct work_job job; /* first: the job is the signup */
     struct api_request *r;
+    const char *password; /* borrowed from r->body */
+    int ok;               /* hash made */
+    char hash[PASSWORD_HASH_MAX];
     char email[ACCOUNT_EMAIL_MAX + 1];
     const char *first_name, *last_name; /* borrowed from r->body */
 };
@@ -119,19 +123,25 @@ static void reply_duplicate_email(struct api_request *r)
     reply_signup_errors(r, errors);
 }
 
-static void signup_hashed(struct hash_job *job)
+static void signup_hash(struct work_job *job)
+{
+    struct signup *s = (struct signup *)job;
+    s->ok = password_hash(s->password, new_hash_iterations, s->hash, sizeof(s->hash)) == 0;
+}
+
+static void signup_hashed(struct work_job *job)
 {
     static const char sql[] =
         "INSERT INTO users (email, password, first_name, last_name) VALUES ($1, $2, $3, $4)"
         " ON CONFLICT (email) DO NOTHING RETURNING id";
     struct signup *s = (struct signup *)job;
     struct api_request *r = s->r;
-    const char *params[] = {s->email, job->out, s->first_name ? s->first_name : "",
+    const char *params[] = {s->email, s->hash, s->first_name ? s->first_name : "",
                             s->last_name ? s->last_name : ""};
     PGresult *res = NULL;
     enum db_status st;
 
-    if (!job->ok) {
+    if (!s->ok) {
         api_reply_detail(r, 500, "Internal server error.");
         goto out;
     }
@@ -193,11 +203,9 @@ void accounts_signup(struct api_request *r)
     memcpy(s->email, email, sizeof(email));
     s->first_name = f.first_name;
     s->last_name = f.last_name;
-    s->job = (struct hash_job){.kind = HASH_MAKE,
-                               .password = f.password,
-                               .iterations = new_hash_iterations,
-                               .done = signup_hashed};
-    if (hash_pool_submit(r->worker->base, &s->job) != 0) {
+    s->password = f.password;
+    s->job = (struct work_job){.run = signup_hash, .done = signup_hashed};
+    if (work_pool_submit(r->worker->base, &s->job) != 0) {
         free(s);
         api_reply_unavailable(r, "password hashing (busy)");
     }
@@ -206,11 +214,19 @@ void accounts_signup(struct api_request *r)
 /* ---- login -------------------------------------------------------------------- */
 
 struct login {
-    struct hash_job job; /* first: the job is the login */
+    struct work_job job; /* first: the job is the login */
     struct api_request *r;
-    int64_t user_id; /* 0 when the e-mail is unknown */
+    const char *password; /* borrowed from r->body */
+    int64_t user_id;      /* 0 when the e-mail is unknown */
     char stored[PASSWORD_HASH_MAX];
+    int ok; /* the password matched stored */
 };
+
+static void login_verify(struct work_job *job)
+{
+    struct login *l = (struct login *)job;
+    l->ok = password_verify(l->password, l->stored);
+}
 
 static void reply_bad_credentials(struct api_request *r)
 {
@@ -219,7 +235,7 @@ static void reply_bad_credentials(struct api_request *r)
     reply_login_error(r, 401, error);
 }
 
-static void login_verified(struct hash_job *job)
+static void login_verified(struct work_job *job)
 {
     /* One round trip: the token row and last_login together. */
     static const char sql[] = "WITH t AS (INSERT INTO api_tokens (user_id, key_hash)"
@@ -230,7 +246,7 @@ static void login_verified(struct hash_job *job)
     const char *params[] = {id, hash};
     enum db_status st;
 
-    if (!l->user_id || !job->ok) {
+    if (!l->user_id || !l->ok) {
         reply_bad_credentials(r);
         goto out;
     }
@@ -298,9 +314,9 @@ void accounts_login(struct api_request *r)
         strcpy(l->stored, dummy_hash); /* same work whether or not the user exists */
     }
     PQclear(res);
-    l->job = (struct hash_job){
-        .kind = HASH_VERIFY, .password = password, .encoded = l->stored, .done = login_verified};
-    if (hash_pool_submit(r->worker->base, &l->job) != 0) {
+    l->password = password;
+    l->job = (struct work_job){.run = login_verify, .done = login_verified};
+    if (work_pool_submit(r->worker->base, &l->job) != 0) {
         free(l);
         api_reply_unavailable(r, "password hashing (busy)");
     }

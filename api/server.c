@@ -13,7 +13,7 @@
 #include <unistd.h>
 
 #include "api/accounts.h"
-#include "api/hash_pool.h"
+#include "api/work_pool.h"
 #include "api/request.h"
 #include "common/db.h"
 #include "common/log.h"
@@ -26,7 +26,7 @@
 #define TRANSPORT_MAX_BODY (API_MAX_BODY * 17)
 #define MAX_HEADERS_SIZE (32 * 1024)
 #define CONNECTION_TIMEOUT_S 30
-#define HASH_QUEUE_MAX 1024
+#define WORK_QUEUE_MAX 1024
 #define REDIS_TIMEOUT_MS 2000
 #define DRAIN_POLL_MS 20
 
@@ -228,8 +228,8 @@ int server_run(const struct api_config *cfg)
     evthread_use_pthreads();
     signal(SIGPIPE, SIG_IGN);
     check_schema(cfg);
-    if (accounts_init(cfg) != 0 || hash_pool_start(cfg->hash_threads, HASH_QUEUE_MAX) != 0) {
-        log_error("cannot start the password hashing pool");
+    if (accounts_init(cfg) != 0 || work_pool_start(cfg->work_threads, WORK_QUEUE_MAX) != 0) {
+        log_error("cannot start the work pool");
         return 1;
     }
     s.main_base = event_base_new();
@@ -255,7 +255,7 @@ int server_run(const struct api_config *cfg)
             pthread_join(s.workers[i].thread, NULL);
     rc = started ? 0 : 1;
 out:
-    hash_pool_stop();
+    work_pool_stop();
     if (s.workers)
         for (int i = 0; i < s.nworkers; i++)
             worker_free(&s.workers[i]);

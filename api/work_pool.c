@@ -1,38 +1,30 @@
-/* hash_pool: see hash_pool.h. A bounded FIFO guarded by one mutex; completion is
+/* work_pool: see work_pool.h. A bounded FIFO guarded by one mutex; completion is
  * signalled with event_active() on the submitter's base, which libevent makes safe
  * across threads once evthread_use_pthreads() has been called. */
-#include "api/hash_pool.h"
+#include "api/work_pool.h"
 
 #include <pthread.h>
 #include <stdlib.h>
 
 #include "common/log.h"
 
-struct hash_pool {
+struct work_pool {
     pthread_mutex_t lock;
     pthread_cond_t ready;
-    struct hash_job **queue; /* ring of queue_max */
+    struct work_job **queue; /* ring of queue_max */
     int queue_max, head, count;
     int stopping;
     pthread_t *threads;
     int nthreads;
 };
 
-static struct hash_pool pool = {.lock = PTHREAD_MUTEX_INITIALIZER,
+static struct work_pool pool = {.lock = PTHREAD_MUTEX_INITIALIZER,
                                 .ready = PTHREAD_COND_INITIALIZER};
 
-static void run_job(struct hash_job *job)
-{
-    if (job->kind == HASH_MAKE)
-        job->ok = password_hash(job->password, job->iterations, job->out, sizeof(job->out)) == 0;
-    else
-        job->ok = password_verify(job->password, job->encoded);
-}
-
-static void *hash_thread(void *arg)
+static void *work_thread(void *arg)
 {
     for (;;) {
-        struct hash_job *job;
+        struct work_job *job;
         pthread_mutex_lock(&pool.lock);
         while (pool.count == 0 && !pool.stopping)
             pthread_cond_wait(&pool.ready, &pool.lock);
@@ -45,7 +37,7 @@ static void *hash_thread(void *arg)
         pool.count--;
         pthread_mutex_unlock(&pool.lock);
 
-        run_job(job);
+        job->run(job);
         event_active(job->ev, EV_TIMEOUT, 0);
     }
 }
@@ -53,37 +45,36 @@ static void *hash_thread(void *arg)
 /* On the submitter's loop: hand the job back to its owner. */
 static void job_finished(evutil_socket_t fd, short what, void *arg)
 {
-    struct hash_job *job = arg;
+    struct work_job *job = arg;
     event_free(job->ev);
     job->ev = NULL;
     job->done(job);
 }
 
-int hash_pool_start(int nthreads, int queue_max)
+int work_pool_start(int nthreads, int queue_max)
 {
     pool.queue = calloc((size_t)queue_max, sizeof(*pool.queue));
     pool.threads = calloc((size_t)nthreads, sizeof(*pool.threads));
-    if (!pool.queue || !pool.threads)
-        goto fail;
+    if (!pool.queue || !pool.threads) {
+        free(pool.queue);
+        free(pool.threads);
+        pool.queue = NULL;
+        pool.threads = NULL;
+        return -1;
+    }
     pool.queue_max = queue_max;
     pool.stopping = 0;
     for (pool.nthreads = 0; pool.nthreads < nthreads; pool.nthreads++) {
-        if (pthread_create(&pool.threads[pool.nthreads], NULL, hash_thread, NULL) != 0) {
-            log_error("hash pool: cannot start thread %d", pool.nthreads);
-            hash_pool_stop();
+        if (pthread_create(&pool.threads[pool.nthreads], NULL, work_thread, NULL) != 0) {
+            log_error("work pool: cannot start thread %d", pool.nthreads);
+            work_pool_stop();
             return -1;
         }
     }
     return 0;
-fail:
-    free(pool.queue);
-    free(pool.threads);
-    pool.queue = NULL;
-    pool.threads = NULL;
-    return -1;
 }
 
-void hash_pool_stop(void)
+void work_pool_stop(void)
 {
     pthread_mutex_lock(&pool.lock);
     pool.stopping = 1;
@@ -98,7 +89,7 @@ void hash_pool_stop(void)
     pool.nthreads = 0;
 }
 
-int hash_pool_submit(struct event_base *base, struct hash_job *job)
+int work_pool_submit(struct event_base *base, struct work_job *job)
 {
     int rc = -1;
 
