@@ -28,8 +28,24 @@ void api_reply_header(struct api_request *r, const char *name, const char *value
     evhttp_add_header(evhttp_request_get_output_headers(r->req), name, value);
 }
 
+const char *api_request_query(struct api_request *r, const char *name)
+{
+    if (!r->query_parsed) {
+        const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(r->req);
+        const char *q = uri ? evhttp_uri_get_query(uri) : NULL;
+        TAILQ_INIT(&r->query);
+        /* A malformed query string reads as an empty one. */
+        if (q && evhttp_parse_query_str(q, &r->query) != 0)
+            evhttp_clear_headers(&r->query);
+        r->query_parsed = 1;
+    }
+    return evhttp_find_header(&r->query, name);
+}
+
 static void request_free(struct api_request *r)
 {
+    if (r->query_parsed)
+        evhttp_clear_headers(&r->query);
     json_decref(r->body);
     free(r);
 }

@@ -7,6 +7,8 @@
 
 #include <arpa/inet.h>
 #include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+#include <sys/queue.h>
 #include <jansson.h>
 #include <stdint.h>
 
@@ -34,6 +36,8 @@ struct api_request {
     char client_ip[INET6_ADDRSTRLEN];
     const char *cors_origin; /* the Access-Control-Allow-Origin to send, or NULL */
     json_t *body;            /* the parsed body, once api_request_json_body succeeded */
+    struct evkeyvalq query;  /* the parsed query string, once api_request_query parsed it */
+    int query_parsed;
     int64_t start_us;
 };
 
@@ -43,6 +47,9 @@ void request_dispatch(struct evhttp_request *req, void *arg);
 /* The request body as a JSON object (owned by r). On malformed JSON or a body that is
  * not an object, replies 400 {"detail": ...} itself and returns NULL. */
 json_t *api_request_json_body(struct api_request *r);
+
+/* A query-string parameter (decoded), borrowed from r, or NULL when absent. */
+const char *api_request_query(struct api_request *r, const char *name);
 
 /* A request header, borrowed from the request, or NULL. */
 const char *api_request_header(struct api_request *r, const char *name);

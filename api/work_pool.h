@@ -12,8 +12,8 @@ typedef void (*work_fn)(struct work_job *job);
 
 /* Embed as the first member of a job's own struct and cast back in run and done. */
 struct work_job {
-    work_fn run;  /* on a pool thread: must not touch the event base or its objects */
-    work_fn done; /* on the submitting base; owns the job from then on */
+    work_fn run;      /* on a pool thread: must not touch the event base or its objects */
+    work_fn done;     /* on the submitting base; owns the job from then on */
     struct event *ev; /* private */
 };
 
