@@ -91,6 +91,21 @@ static char *xasprintf(const char *fmt, ...)
     return out;
 }
 
+/* Fails the current test, reporting the caller's file and line. */
+static void fail_at(const char *file, int line, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4), noreturn));
+static void fail_at(const char *file, int line, const char *fmt, ...)
+{
+    char msg[4096];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    print_error("%s:%d: %s\n", file, line, msg);
+    _fail(file, line);
+    abort(); /* not reached: _fail jumps back into cmocka */
+}
+
 /* Reads a whole file; a missing file reads as "". New string. */
 static char *read_file(const char *path)
 {
@@ -392,7 +407,7 @@ const char *harness_db_create(void)
     return g_dbs[g_ndbs++];
 }
 
-PGconn *db_conn(const char *dbname)
+static PGconn *db_conn_at(const char *dbname, const char *file, int line)
 {
     if (!dbname)
         dbname = harness_db_name();
@@ -406,7 +421,7 @@ PGconn *db_conn(const char *dbname)
         char msg[512];
         snprintf(msg, sizeof(msg), "%s", PQerrorMessage(c));
         PQfinish(c);
-        fail_msg("cannot connect to test database %s: %s", dbname, msg);
+        fail_at(file, line, "cannot connect to test database %s: %s", dbname, msg);
     }
     for (int i = 0; i < MAX_DBS; i++) {
         if (!g_conns[i].conn) {
@@ -416,8 +431,12 @@ PGconn *db_conn(const char *dbname)
         }
     }
     PQfinish(c);
-    fail_msg("too many database connections");
-    return NULL;
+    fail_at(file, line, "too many database connections");
+}
+
+PGconn *db_conn(const char *dbname)
+{
+    return db_conn_at(dbname, __FILE__, __LINE__);
 }
 
 static void db_close(const char *dbname)
@@ -430,51 +449,52 @@ static void db_close(const char *dbname)
     }
 }
 
-static PGresult *db_vquery(const char *dbname, const char *sql, va_list ap)
+static PGresult *db_vquery(const char *file, int line, const char *dbname, const char *sql,
+                           va_list ap)
 {
     const char *params[16];
     int n = 0;
     const char *p;
     while ((p = va_arg(ap, const char *)) != NULL) {
         if (n == 16)
-            fail_msg("db_query: too many parameters");
+            fail_at(file, line, "db_query: too many parameters");
         params[n++] = p;
     }
-    PGconn *c = db_conn(dbname);
+    PGconn *c = db_conn_at(dbname, file, line);
     PGresult *r = PQexecParams(c, sql, n, NULL, params, NULL, NULL, 0);
     ExecStatusType st = PQresultStatus(r);
     if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) {
         char msg[1024];
         snprintf(msg, sizeof(msg), "%s", PQerrorMessage(c));
         PQclear(r);
-        fail_msg("SQL failed: %s\n  %s", sql, msg);
+        fail_at(file, line, "SQL failed: %s\n  %s", sql, msg);
     }
     return r;
 }
 
-PGresult *db_query(const char *sql, ...)
+PGresult *db_query_at(const char *file, int line, const char *sql, ...)
 {
     va_list ap;
     va_start(ap, sql);
-    PGresult *r = db_vquery(NULL, sql, ap);
+    PGresult *r = db_vquery(file, line, NULL, sql, ap);
     va_end(ap);
     return r;
 }
 
-PGresult *db_query_on(const char *dbname, const char *sql, ...)
+PGresult *db_query_on_at(const char *file, int line, const char *dbname, const char *sql, ...)
 {
     va_list ap;
     va_start(ap, sql);
-    PGresult *r = db_vquery(dbname, sql, ap);
+    PGresult *r = db_vquery(file, line, dbname, sql, ap);
     va_end(ap);
     return r;
 }
 
-char *db_scalar(const char *sql, ...)
+char *db_scalar_at(const char *file, int line, const char *sql, ...)
 {
     va_list ap;
     va_start(ap, sql);
-    PGresult *r = db_vquery(NULL, sql, ap);
+    PGresult *r = db_vquery(file, line, NULL, sql, ap);
     va_end(ap);
     char *out = NULL;
     if (PQntuples(r) > 0 && PQnfields(r) > 0 && !PQgetisnull(r, 0, 0))
@@ -483,33 +503,33 @@ char *db_scalar(const char *sql, ...)
     return out;
 }
 
-static long long scalar_int(PGresult *r, const char *sql)
+static long long scalar_int(const char *file, int line, PGresult *r, const char *sql)
 {
     if (PQntuples(r) < 1 || PQnfields(r) < 1 || PQgetisnull(r, 0, 0)) {
         PQclear(r);
-        fail_msg("SQL returned no value: %s", sql);
+        fail_at(file, line, "SQL returned no value: %s", sql);
     }
     long long v = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
     PQclear(r);
     return v;
 }
 
-long long db_scalar_int(const char *sql, ...)
+long long db_scalar_int_at(const char *file, int line, const char *sql, ...)
 {
     va_list ap;
     va_start(ap, sql);
-    PGresult *r = db_vquery(NULL, sql, ap);
+    PGresult *r = db_vquery(file, line, NULL, sql, ap);
     va_end(ap);
-    return scalar_int(r, sql);
+    return scalar_int(file, line, r, sql);
 }
 
-long long db_scalar_int_on(const char *dbname, const char *sql, ...)
+long long db_scalar_int_on_at(const char *file, int line, const char *dbname, const char *sql, ...)
 {
     va_list ap;
     va_start(ap, sql);
-    PGresult *r = db_vquery(dbname, sql, ap);
+    PGresult *r = db_vquery(file, line, dbname, sql, ap);
     va_end(ap);
-    return scalar_int(r, sql);
+    return scalar_int(file, line, r, sql);
 }
 
 /* ---- processes ---- */
@@ -535,8 +555,9 @@ int harness_free_port(void)
 /* The default environment of every api/CLI process. New vector. */
 static void default_env(struct strv *env, int port)
 {
-    static const char *const pass[] = {"PATH", "ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS",
-                                       "TSAN_OPTIONS", "LD_LIBRARY_PATH", "TMPDIR", NULL};
+    static const char *const pass[] = {
+        "PATH",         "ASAN_OPTIONS",    "UBSAN_OPTIONS", "LSAN_OPTIONS",
+        "TSAN_OPTIONS", "LD_LIBRARY_PATH", "TMPDIR",        NULL};
     for (int i = 0; pass[i]; i++) {
         const char *v = getenv(pass[i]);
         if (v)
@@ -786,11 +807,11 @@ struct api *api_try_start(const char *const *env)
     return NULL;
 }
 
-struct api *api_start(const char *const *env)
+struct api *api_start_at(const char *const *env, const char *file, int line)
 {
     struct api *api = api_try_start(env);
     if (!api)
-        fail_msg("statushawk-api did not start (see its log above)");
+        fail_at(file, line, "statushawk-api did not start (see its log above)");
     return api;
 }
 
@@ -866,13 +887,11 @@ int cli_finish(struct cli_proc *proc, int timeout_ms, struct cli_result *res)
     unlink(proc->out_path);
     unlink(proc->err_path);
     if (timed_out)
-        fprintf(stderr, "statushawk-api subcommand did not finish in %d ms; killed\n",
-                timeout_ms);
+        fprintf(stderr, "statushawk-api subcommand did not finish in %d ms; killed\n", timeout_ms);
     return res->exit_status;
 }
 
-int cli_run(const char *const *args, const char *const *env, int timeout_ms,
-            struct cli_result *res)
+int cli_run(const char *const *args, const char *const *env, int timeout_ms, struct cli_result *res)
 {
     struct cli_proc proc;
     cli_start(args, env, &proc);
@@ -938,6 +957,15 @@ static void stop_leftovers(void)
         api_free(api);
     }
     tcp_proxy_stop_all();
+}
+
+int harness_finish(int failures)
+{
+    if (failures) {
+        fflush(NULL);
+        _exit(failures > 255 ? 255 : failures);
+    }
+    return 0;
 }
 
 int harness_test_teardown(void **state)
@@ -1145,13 +1173,11 @@ int http_request(const struct api *api, const struct http_req *req, struct http_
         if (!resp->error[0])
             snprintf(resp->error, sizeof(resp->error), "%s", curl_easy_strerror(cc));
         char tmp[1024];
-        snprintf(tmp, sizeof(tmp), "%s %.200s from %s: %s", method, req->path, src,
-                 resp->error);
+        snprintf(tmp, sizeof(tmp), "%s %.200s from %s: %s", method, req->path, src, resp->error);
         memcpy(resp->error, tmp, sizeof(resp->error) - 1);
         resp->error[sizeof(resp->error) - 1] = '\0';
     } else if (body.overflow) {
-        snprintf(resp->error, sizeof(resp->error), "response body over %u bytes",
-                 RESP_BODY_MAX);
+        snprintf(resp->error, sizeof(resp->error), "response body over %u bytes", RESP_BODY_MAX);
     } else {
         rc = 0;
     }
@@ -1202,21 +1228,22 @@ char *http_header(const struct http_resp *resp, const char *name)
     return found;
 }
 
-void http_get(const struct api *api, const char *path, const char *token,
-              struct http_resp *resp)
+void http_get_at(const struct api *api, const char *path, const char *token, struct http_resp *resp,
+                 const char *file, int line)
 {
     struct http_req req = {.path = path, .token = token};
     if (http_request(api, &req, resp) != 0)
-        fail_msg("GET %s: no response: %s", path, resp->error);
+        fail_at(file, line, "GET %s: no response: %s", path, resp->error);
 }
 
-void http_send(const struct api *api, const char *method, const char *path, const char *token,
-               const char *body, const char *src_ip, struct http_resp *resp)
+void http_send_at(const struct api *api, const char *method, const char *path, const char *token,
+                  const char *body, const char *src_ip, struct http_resp *resp, const char *file,
+                  int line)
 {
     struct http_req req = {
         .method = method, .path = path, .token = token, .body = body, .src_ip = src_ip};
     if (http_request(api, &req, resp) != 0)
-        fail_msg("%s %s: no response: %s", method, path, resp->error);
+        fail_at(file, line, "%s %s: no response: %s", method, path, resp->error);
 }
 
 /* ---- JSON assertions ---- */
@@ -1244,8 +1271,8 @@ json_t *resp_get(const struct http_resp *resp, const char *path)
     return cur;
 }
 
-const char *expect_json_string_at(const struct http_resp *resp, const char *path,
-                                  const char *file, int line)
+const char *expect_json_string_at(const struct http_resp *resp, const char *path, const char *file,
+                                  int line)
 {
     json_t *v = resp_get(resp, path);
     if (!json_is_string(v)) {
@@ -1256,8 +1283,7 @@ const char *expect_json_string_at(const struct http_resp *resp, const char *path
     return json_string_value(v);
 }
 
-void expect_json_msgs_at(const struct http_resp *resp, const char *path, const char *file,
-                         int line)
+void expect_json_msgs_at(const struct http_resp *resp, const char *path, const char *file, int line)
 {
     json_t *v = resp_get(resp, path);
     int ok = json_is_array(v) && json_array_size(v) > 0;
@@ -1266,26 +1292,26 @@ void expect_json_msgs_at(const struct http_resp *resp, const char *path, const c
         ok = json_is_string(m) && json_string_length(m) > 0;
     }
     if (!ok) {
-        print_error("%s:%d: expected a non-empty array of messages at %s in: %.2000s\n", file,
-                    line, path, resp->body ? resp->body : "");
+        print_error("%s:%d: expected a non-empty array of messages at %s in: %.2000s\n", file, line,
+                    path, resp->body ? resp->body : "");
         _fail(file, line);
     }
 }
 
-void expect_detail_at(const struct http_resp *resp, long status, const char *want,
-                      const char *file, int line)
+void expect_detail_at(const struct http_resp *resp, long status, const char *want, const char *file,
+                      int line)
 {
     if (resp->status != status) {
-        print_error("%s:%d: expected HTTP %ld, got %ld (%s); body: %.2000s\n", file, line,
-                    status, resp->status, resp->error, resp->body ? resp->body : "");
+        print_error("%s:%d: expected HTTP %ld, got %ld (%s); body: %.2000s\n", file, line, status,
+                    resp->status, resp->error, resp->body ? resp->body : "");
         _fail(file, line);
     }
     json_t *d = json_is_object(resp->json) ? json_object_get(resp->json, "detail") : NULL;
     if (!json_is_string(d) || json_string_length(d) == 0 ||
         (want && strcmp(json_string_value(d), want) != 0)) {
         print_error("%s:%d: expected {\"detail\": %s%s%s} with HTTP %ld, got: %.2000s\n", file,
-                    line, want ? "\"" : "<a message>", want ? want : "", want ? "\"" : "",
-                    status, resp->body ? resp->body : "");
+                    line, want ? "\"" : "<a message>", want ? want : "", want ? "\"" : "", status,
+                    resp->body ? resp->body : "");
         _fail(file, line);
     }
 }
@@ -1297,8 +1323,7 @@ int iso_ms_utc_recent(const char *s)
         return 0;
     for (int i = 0; i < 24; i++) {
         char c = s[i];
-        int want_digit = !(i == 4 || i == 7 || i == 10 || i == 13 || i == 16 || i == 19 ||
-                           i == 23);
+        int want_digit = !(i == 4 || i == 7 || i == 10 || i == 13 || i == 16 || i == 19 || i == 23);
         if (want_digit != (isdigit((unsigned char)c) != 0))
             return 0;
     }
@@ -1354,33 +1379,35 @@ char *json_body(const char *fmt, ...)
     return s;
 }
 
-long long signup_ok(const struct api *api, const char *email, const char *password)
+long long signup_ok_at(const struct api *api, const char *email, const char *password,
+                       const char *file, int line)
 {
     struct http_resp resp;
     char *body = json_body("{s:s, s:s, s:s, s:s}", "email", email, "password", password,
                            "first_name", "Test", "last_name", "User");
-    http_send(api, "POST", "/api/v1/accounts/signup", NULL, body, NULL, &resp);
+    http_send_at(api, "POST", "/api/v1/accounts/signup", NULL, body, NULL, &resp, file, line);
     free(body);
-    expect_status(&resp, 201);
     json_t *id = resp_get(&resp, "data.id");
-    if (!json_is_integer(id) || json_integer_value(id) <= 0)
-        fail_msg("signup: expected a positive integer data.id in: %s", resp.body);
+    if (resp.status != 201 || !json_is_integer(id) || json_integer_value(id) <= 0)
+        fail_at(file, line, "signup %s: expected 201 and a positive integer data.id, got %ld: %s",
+                email, resp.status, resp.body);
     long long v = json_integer_value(id);
     http_resp_free(&resp);
     return v;
 }
 
-char *login_ok(const struct api *api, const char *email, const char *password)
+char *login_ok_at(const struct api *api, const char *email, const char *password, const char *file,
+                  int line)
 {
     struct http_resp resp;
     char *body = json_body("{s:s, s:s}", "email", email, "password", password);
-    http_send(api, "POST", "/api/v1/accounts/login", NULL, body, NULL, &resp);
+    http_send_at(api, "POST", "/api/v1/accounts/login", NULL, body, NULL, &resp, file, line);
     free(body);
-    expect_status(&resp, 201);
-    const char *tok = expect_json_string(&resp, "data.token");
-    if (!is_token_hex40(tok))
-        fail_msg("login: token \"%s\" is not 40 lowercase hex chars", tok);
-    char *out = xstrdup(tok);
+    json_t *tok = resp_get(&resp, "data.token");
+    if (resp.status != 201 || !is_token_hex40(json_string_value(tok)))
+        fail_at(file, line, "login %s: expected 201 and a 40-hex data.token, got %ld: %s", email,
+                resp.status, resp.body);
+    char *out = xstrdup(json_string_value(tok));
     http_resp_free(&resp);
     return out;
 }

@@ -35,6 +35,9 @@ int harness_group_setup(void **state);
 int harness_group_setup_nomigrate(void **state);
 /* Stops leftover apis and proxies, drops every database made by this process. */
 int harness_group_teardown(void **state);
+/* Returns from main: when tests failed, exits at once with that count so a leak checker
+ * does not add the memory failed tests left behind to the report. */
+int harness_finish(int failures);
 /* Per-test teardown: stops any api the test left running (printing its log) and any
  * proxy it left open. */
 int harness_test_teardown(void **state);
@@ -62,13 +65,22 @@ const char *harness_pg_password(void); /* may be NULL */
 PGconn *db_conn(const char *dbname);
 /* Runs sql with nparams text parameters (NULL-terminated variadic const char *) on the
  * test database; fails the test on an error. New PGresult, PQclear() it. */
-PGresult *db_query(const char *sql, ...);
-PGresult *db_query_on(const char *dbname, const char *sql, ...);
+#define db_query(...) db_query_at(__FILE__, __LINE__, __VA_ARGS__)
+#define db_query_on(...) db_query_on_at(__FILE__, __LINE__, __VA_ARGS__)
 /* First column of the first row as a new string (NULL when no row or SQL NULL). */
-char *db_scalar(const char *sql, ...);
+#define db_scalar(...) db_scalar_at(__FILE__, __LINE__, __VA_ARGS__)
 /* First column of the first row as an integer; fails the test when there is none. */
-long long db_scalar_int(const char *sql, ...);
-long long db_scalar_int_on(const char *dbname, const char *sql, ...);
+#define db_scalar_int(...) db_scalar_int_at(__FILE__, __LINE__, __VA_ARGS__)
+#define db_scalar_int_on(...) db_scalar_int_on_at(__FILE__, __LINE__, __VA_ARGS__)
+
+PGresult *db_query_at(const char *file, int line, const char *sql, ...) __attribute__((sentinel));
+PGresult *db_query_on_at(const char *file, int line, const char *dbname, const char *sql, ...)
+    __attribute__((sentinel));
+char *db_scalar_at(const char *file, int line, const char *sql, ...) __attribute__((sentinel));
+long long db_scalar_int_at(const char *file, int line, const char *sql, ...)
+    __attribute__((sentinel));
+long long db_scalar_int_on_at(const char *file, int line, const char *dbname, const char *sql, ...)
+    __attribute__((sentinel));
 
 /* ---- Redis ---- */
 /* This process's key prefix, "sh:it:<pid>:". Borrowed. */
@@ -90,7 +102,8 @@ struct api {
  * loopback port, 4 threads, PBKDF2 1000 iterations) changed by env: a NULL-terminated
  * list of "NAME=value" (set) or "NAME" (unset). Waits up to 15 s for GET /health/ to
  * answer 200. Fails the test (printing the log) when it does not come up. */
-struct api *api_start(const char *const *env);
+#define api_start(env) api_start_at((env), __FILE__, __LINE__)
+struct api *api_start_at(const char *const *env, const char *file, int line);
 /* The same, returns NULL instead of failing. */
 struct api *api_try_start(const char *const *env);
 /* SIGTERM, then waits up to timeout_ms (0 = 30 s) for the exit; SIGKILL after that.
@@ -109,12 +122,12 @@ void api_print_log(const struct api *api, const char *why);
 void api_free(struct api *api);
 
 /* Stops the api with SIGTERM and asserts it exits with status 0, then frees it. */
-#define api_stop_clean(a)                                                                      \
-    do {                                                                                       \
-        int api_stop_rc_ = api_stop((a), 0);                                                   \
-        if (api_stop_rc_ != 0)                                                                 \
-            fail_msg("api exited with status %d after SIGTERM (expected 0)", api_stop_rc_);    \
-        api_free(a);                                                                           \
+#define api_stop_clean(a)                                                                          \
+    do {                                                                                           \
+        int api_stop_rc_ = api_stop((a), 0);                                                       \
+        if (api_stop_rc_ != 0)                                                                     \
+            fail_msg("api exited with status %d after SIGTERM (expected 0)", api_stop_rc_);        \
+        api_free(a);                                                                               \
     } while (0)
 
 struct cli_result {
@@ -146,24 +159,24 @@ int harness_free_port(void);
 /* ---- HTTP ---- */
 
 struct http_req {
-    const char *method;          /* NULL = GET, or POST when body is set */
-    const char *path;            /* "/api/v1/..." */
-    const char *token;           /* adds "Authorization: Token <token>" */
-    const char *const *headers;  /* extra header lines, NULL-terminated */
-    const char *body;            /* NULL = none */
-    size_t body_len;             /* 0 = strlen(body) */
-    const char *src_ip;          /* source address; NULL = a fresh one */
-    int chunked;                 /* send the body with chunked transfer encoding */
-    long timeout_ms;             /* 0 = 30 s */
+    const char *method;         /* NULL = GET, or POST when body is set */
+    const char *path;           /* "/api/v1/..." */
+    const char *token;          /* adds "Authorization: Token <token>" */
+    const char *const *headers; /* extra header lines, NULL-terminated */
+    const char *body;           /* NULL = none */
+    size_t body_len;            /* 0 = strlen(body) */
+    const char *src_ip;         /* source address; NULL = a fresh one */
+    int chunked;                /* send the body with chunked transfer encoding */
+    long timeout_ms;            /* 0 = 30 s */
 };
 
 struct http_resp {
-    long status;      /* 0 when the request failed */
-    char *body;       /* NUL-terminated */
+    long status; /* 0 when the request failed */
+    char *body;  /* NUL-terminated */
     size_t body_len;
-    char *headers;    /* the final header block, raw */
-    json_t *json;     /* the body parsed, or NULL */
-    char error[256];  /* the libcurl error when the request failed */
+    char *headers;   /* the final header block, raw */
+    json_t *json;    /* the body parsed, or NULL */
+    char error[256]; /* the libcurl error when the request failed */
 };
 
 /* Performs req against api. Returns 0 when a response arrived, -1 otherwise
@@ -173,12 +186,16 @@ void http_resp_free(struct http_resp *resp);
 /* Value of the last header called name (case-insensitive), trimmed. New string or NULL. */
 char *http_header(const struct http_resp *resp, const char *name);
 
-/* Shorthands that fail the test when no response arrives. */
-void http_get(const struct api *api, const char *path, const char *token,
-              struct http_resp *resp);
-void http_send(const struct api *api, const char *method, const char *path,
-               const char *token, const char *body, const char *src_ip,
-               struct http_resp *resp);
+/* Shorthands that fail the test when no response arrives (src_ip NULL: a fresh one). */
+#define http_get(api, path, token, resp)                                                           \
+    http_get_at((api), (path), (token), (resp), __FILE__, __LINE__)
+#define http_send(api, method, path, token, body, src_ip, resp)                                    \
+    http_send_at((api), (method), (path), (token), (body), (src_ip), (resp), __FILE__, __LINE__)
+void http_get_at(const struct api *api, const char *path, const char *token, struct http_resp *resp,
+                 const char *file, int line);
+void http_send_at(const struct api *api, const char *method, const char *path, const char *token,
+                  const char *body, const char *src_ip, struct http_resp *resp, const char *file,
+                  int line);
 
 /* A source address 127.x.y.z not handed out before by this process (the throttles key
  * on the client address). Stays valid until the process exits. */
@@ -186,36 +203,36 @@ const char *harness_next_ip(void);
 
 /* ---- assertions on responses (they print the body when they fail) ---- */
 
-#define expect_status(resp, code)                                                              \
-    do {                                                                                       \
-        if ((resp)->status != (long)(code))                                                    \
-            fail_msg("expected HTTP %ld, got %ld (%s); body: %.2000s", (long)(code),           \
-                     (resp)->status, (resp)->error, (resp)->body ? (resp)->body : "");         \
+#define expect_status(resp, code)                                                                  \
+    do {                                                                                           \
+        if ((resp)->status != (long)(code))                                                        \
+            fail_msg("expected HTTP %ld, got %ld (%s); body: %.2000s", (long)(code),               \
+                     (resp)->status, (resp)->error, (resp)->body ? (resp)->body : "");             \
     } while (0)
 
 /* The body is a JSON object. */
-#define expect_json_object(resp)                                                               \
-    do {                                                                                       \
-        if (!json_is_object((resp)->json))                                                     \
-            fail_msg("expected a JSON object body, got: %.2000s",                              \
-                     (resp)->body ? (resp)->body : "");                                        \
+#define expect_json_object(resp)                                                                   \
+    do {                                                                                           \
+        if (!json_is_object((resp)->json))                                                         \
+            fail_msg("expected a JSON object body, got: %.2000s",                                  \
+                     (resp)->body ? (resp)->body : "");                                            \
     } while (0)
 
 /* Looks up a dotted path ("data.token", "error.email") in resp's JSON. Borrowed. */
 json_t *resp_get(const struct http_resp *resp, const char *path);
 
 /* Field at path is the string want. */
-#define expect_json_str(resp, path, want)                                                      \
-    do {                                                                                       \
-        json_t *ejs_ = resp_get((resp), (path));                                               \
-        if (!json_is_string(ejs_) || strcmp(json_string_value(ejs_), (want)) != 0)             \
-            fail_msg("expected %s == \"%s\" in: %.2000s", (path), (want),                      \
-                     (resp)->body ? (resp)->body : "");                                        \
+#define expect_json_str(resp, path, want)                                                          \
+    do {                                                                                           \
+        json_t *ejs_ = resp_get((resp), (path));                                                   \
+        if (!json_is_string(ejs_) || strcmp(json_string_value(ejs_), (want)) != 0)                 \
+            fail_msg("expected %s == \"%s\" in: %.2000s", (path), (want),                          \
+                     (resp)->body ? (resp)->body : "");                                            \
     } while (0)
 
 /* Field at path is a string; returns it (borrowed). */
-const char *expect_json_string_at(const struct http_resp *resp, const char *path,
-                                  const char *file, int line);
+const char *expect_json_string_at(const struct http_resp *resp, const char *path, const char *file,
+                                  int line);
 #define expect_json_string(resp, path) expect_json_string_at((resp), (path), __FILE__, __LINE__)
 
 /* Field at path is a non-empty array of non-empty strings. */
@@ -224,26 +241,25 @@ void expect_json_msgs_at(const struct http_resp *resp, const char *path, const c
 #define expect_json_msgs(resp, path) expect_json_msgs_at((resp), (path), __FILE__, __LINE__)
 
 /* Field at path is absent. */
-#define expect_json_absent(resp, path)                                                         \
-    do {                                                                                       \
-        if (resp_get((resp), (path)) != NULL)                                                  \
-            fail_msg("expected no %s in: %.2000s", (path), (resp)->body ? (resp)->body : "");  \
+#define expect_json_absent(resp, path)                                                             \
+    do {                                                                                           \
+        if (resp_get((resp), (path)) != NULL)                                                      \
+            fail_msg("expected no %s in: %.2000s", (path), (resp)->body ? (resp)->body : "");      \
     } while (0)
 
 /* A {"detail": "<want>"} body (want NULL: any non-empty string) with the given status. */
-void expect_detail_at(const struct http_resp *resp, long status, const char *want,
-                      const char *file, int line);
-#define expect_detail(resp, status, want)                                                      \
+void expect_detail_at(const struct http_resp *resp, long status, const char *want, const char *file,
+                      int line);
+#define expect_detail(resp, status, want)                                                          \
     expect_detail_at((resp), (status), (want), __FILE__, __LINE__)
 
 /* "YYYY-MM-DDTHH:MM:SS.mmmZ" within two minutes of now. */
 int iso_ms_utc_recent(const char *s);
-#define expect_timestamp(resp, path)                                                           \
-    do {                                                                                       \
-        const char *ets_ = expect_json_string((resp), (path));                                 \
-        if (!iso_ms_utc_recent(ets_))                                                          \
-            fail_msg("%s: \"%s\" is not a recent ISO-8601 UTC time with ms and Z", (path),     \
-                     ets_);                                                                    \
+#define expect_timestamp(resp, path)                                                               \
+    do {                                                                                           \
+        const char *ets_ = expect_json_string((resp), (path));                                     \
+        if (!iso_ms_utc_recent(ets_))                                                              \
+            fail_msg("%s: \"%s\" is not a recent ISO-8601 UTC time with ms and Z", (path), ets_);  \
     } while (0)
 
 /* ---- accounts shorthands ---- */
@@ -251,9 +267,13 @@ int iso_ms_utc_recent(const char *s);
 /* A new lower-case address "<tag>-<pid>-<n>@example.com". New string. */
 char *unique_email(const char *tag);
 /* Signs up (from a fresh source address) and asserts 201; returns the new user's id. */
-long long signup_ok(const struct api *api, const char *email, const char *password);
+#define signup_ok(api, email, password) signup_ok_at((api), (email), (password), __FILE__, __LINE__)
+long long signup_ok_at(const struct api *api, const char *email, const char *password,
+                       const char *file, int line);
 /* Logs in (fresh source address), asserts 201 and a 40-hex token; returns it (new). */
-char *login_ok(const struct api *api, const char *email, const char *password);
+#define login_ok(api, email, password) login_ok_at((api), (email), (password), __FILE__, __LINE__)
+char *login_ok_at(const struct api *api, const char *email, const char *password, const char *file,
+                  int line);
 /* 1 when s is exactly 40 lowercase hex characters. */
 int is_token_hex40(const char *s);
 

@@ -26,10 +26,10 @@
 
 /* One forwarded connection: client <-> upstream, a buffer per direction. */
 struct conn {
-    int fd[2];            /* 0 client, 1 upstream */
+    int fd[2];              /* 0 client, 1 upstream */
     char buf[2][PROXY_BUF]; /* buf[i]: read from fd[i], to be written to fd[1-i] */
     size_t len[2], off[2];
-    int eof[2];           /* fd[i] has sent EOF */
+    int eof[2]; /* fd[i] has sent EOF */
 };
 
 struct tcp_proxy {
@@ -107,8 +107,7 @@ static void accept_one(struct tcp_proxy *p)
     }
     int ufd = socket(p->target.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
     /* A blocking connect: the target is a local server, it answers at once. */
-    if (slot < 0 || ufd < 0 ||
-        connect(ufd, (struct sockaddr *)&p->target, p->target_len) != 0 ||
+    if (slot < 0 || ufd < 0 || connect(ufd, (struct sockaddr *)&p->target, p->target_len) != 0 ||
         set_nonblock(ufd) != 0) {
         if (ufd >= 0)
             close(ufd);

@@ -13,8 +13,7 @@
 
 static long long users_with_email(const char *email)
 {
-    return db_scalar_int("SELECT count(*) FROM users WHERE lower(email) = lower($1)", email,
-                         NULL);
+    return db_scalar_int("SELECT count(*) FROM users WHERE lower(email) = lower($1)", email, NULL);
 }
 
 static void run_ok(const char *const *args, const char *const *env)
@@ -22,14 +21,14 @@ static void run_ok(const char *const *args, const char *const *env)
     struct cli_result res = {0};
     int rc = cli_run(args, env, 0, &res);
     if (rc != 0)
-        fail_msg("statushawk-api %s exited with %d\nstdout: %s\nstderr: %s", args[0], rc,
-                 res.out, res.err);
+        fail_msg("statushawk-api %s exited with %d\nstdout: %s\nstderr: %s", args[0], rc, res.out,
+                 res.err);
     cli_result_free(&res);
 }
 
 /* GET /me with a fresh login; checks is_staff and returns nothing. */
-static void expect_me(const struct api *api, const char *email, const char *password,
-                      int is_staff, const char *first, const char *last)
+static void expect_me(const struct api *api, const char *email, const char *password, int is_staff,
+                      const char *first, const char *last)
 {
     struct http_resp r;
     char *tok = login_ok(api, email, password);
@@ -61,9 +60,8 @@ static void test_createsuperuser_flags(void **state)
 {
     (void)state;
     char *email = unique_email("admin");
-    const char *args[] = {"createsuperuser", "--email",      email,   "--password",
-                          PASSWORD,          "--first-name", "Ada",   "--last-name",
-                          "Admin",           NULL};
+    const char *args[] = {"createsuperuser", "--email", email,         "--password", PASSWORD,
+                          "--first-name",    "Ada",     "--last-name", "Admin",      NULL};
     run_ok(args, NULL);
     assert_int_equal(users_with_email(email), 1);
     run_ok(args, NULL); /* again: still one user */
@@ -73,8 +71,7 @@ static void test_createsuperuser_flags(void **state)
     expect_me(api, email, PASSWORD, 1, "Ada", "Admin");
 
     /* A new password replaces the old one. */
-    const char *args2[] = {"createsuperuser", "--email", email, "--password", "New-horse-42",
-                           NULL};
+    const char *args2[] = {"createsuperuser", "--email", email, "--password", "New-horse-42", NULL};
     run_ok(args2, NULL);
     assert_int_equal(users_with_email(email), 1);
     expect_login_refused(api, email, PASSWORD);
@@ -114,8 +111,8 @@ static void test_createsuperuser_promotes_existing_user(void **state)
     signup_ok(api, email, PASSWORD);
     expect_me(api, email, PASSWORD, 0, "Test", "User");
 
-    const char *args[] = {"createsuperuser", "--email", email, "--password", "Promoted-horse-1",
-                          NULL};
+    const char *args[] = {"createsuperuser", "--email",          email,
+                          "--password",      "Promoted-horse-1", NULL};
     run_ok(args, NULL);
     assert_int_equal(users_with_email(email), 1);
     expect_me(api, email, "Promoted-horse-1", 1, NULL, NULL);
@@ -163,8 +160,8 @@ static int check_bad_config(const struct bad_config *c)
         fprintf(stderr, "  %s with", c->args[0] ? c->args[0] : "serve");
         for (int i = 0; c->env[i]; i++)
             fprintf(stderr, " %s%s", c->env[i], strchr(c->env[i], '=') ? "" : "(unset)");
-        fprintf(stderr, ": exit %d, %d stderr line(s), want 2 and one line naming %s:\n%s\n",
-                rc, lines, c->names, err);
+        fprintf(stderr, ": exit %d, %d stderr line(s), want 2 and one line naming %s:\n%s\n", rc,
+                lines, c->names, err);
     }
     cli_result_free(&res);
     return ok ? 0 : -1;
@@ -201,8 +198,7 @@ static void test_bad_config_exits_2(void **state)
     for (size_t i = 0; i < n; i++)
         failed += check_bad_config(&cases[i]) != 0;
     if (failed)
-        fail_msg("%d of %zu bad configurations were not refused properly (see above)", failed,
-                 n);
+        fail_msg("%d of %zu bad configurations were not refused properly (see above)", failed, n);
 }
 
 /* ---- other ways to configure ---- */
@@ -232,8 +228,8 @@ static void test_db_variables(void **state)
     snprintf(user, sizeof(user), "DB_USER=%s", harness_pg_user());
     snprintf(pass, sizeof(pass), "DB_PASSWORD=%s",
              harness_pg_password() ? harness_pg_password() : "");
-    const char *env[] = {"DATABASE_URL", host, port, name, user,
-                         harness_pg_password() ? pass : "DB_PASSWORD", NULL};
+    const char *env[] = {
+        "DATABASE_URL", host, port, name, user, harness_pg_password() ? pass : "DB_PASSWORD", NULL};
     struct api *api = api_start(env);
     expect_working(api);
     api_stop_clean(api);
@@ -286,8 +282,8 @@ static void test_log_format_json(void **state)
             json_error_t e;
             json_t *j = json_loadb(p, len, 0, &e);
             if (!json_is_object(j))
-                fail_msg("LOG_FORMAT=json, but this log line is not a JSON object: %.*s",
-                         (int)len, p);
+                fail_msg("LOG_FORMAT=json, but this log line is not a JSON object: %.*s", (int)len,
+                         p);
             lines++;
             mentions += memmem(p, len, path, strlen(path)) != NULL;
             json_decref(j);
@@ -296,8 +292,8 @@ static void test_log_format_json(void **state)
     }
     free(log);
     if (lines == 0 || mentions != 1)
-        fail_msg("expected JSON log lines, one naming %s; got %d lines, %d naming it", path,
-                 lines, mentions);
+        fail_msg("expected JSON log lines, one naming %s; got %d lines, %d naming it", path, lines,
+                 mentions);
     api_stop_clean(api);
 }
 
@@ -309,8 +305,7 @@ int main(void)
         cmocka_unit_test_teardown(test_createsuperuser_env, harness_test_teardown),
         cmocka_unit_test_teardown(test_createsuperuser_promotes_existing_user,
                                   harness_test_teardown),
-        cmocka_unit_test_teardown(test_createsuperuser_without_email_fails,
-                                  harness_test_teardown),
+        cmocka_unit_test_teardown(test_createsuperuser_without_email_fails, harness_test_teardown),
         cmocka_unit_test_teardown(test_bad_config_exits_2, harness_test_teardown),
         cmocka_unit_test_teardown(test_db_variables, harness_test_teardown),
         cmocka_unit_test_teardown(test_keyword_conninfo_and_celery_broker_url,
@@ -318,5 +313,6 @@ int main(void)
         cmocka_unit_test_teardown(test_one_thread, harness_test_teardown),
         cmocka_unit_test_teardown(test_log_format_json, harness_test_teardown),
     };
-    return cmocka_run_group_tests(tests, harness_group_setup, harness_group_teardown);
+    return harness_finish(
+        cmocka_run_group_tests(tests, harness_group_setup, harness_group_teardown));
 }

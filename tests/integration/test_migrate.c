@@ -59,8 +59,9 @@ static void expect_versions(const char *db)
                  expected_versions);
     free(got);
     /* Each exactly once. */
-    assert_int_equal(db_scalar_int_on(db, "SELECT count(*) - count(DISTINCT version) "
-                                          "FROM schema_migrations",
+    assert_int_equal(db_scalar_int_on(db,
+                                      "SELECT count(*) - count(DISTINCT version) "
+                                      "FROM schema_migrations",
                                       NULL),
                      0);
 }
@@ -75,9 +76,10 @@ static void test_migrate_twice_changes_nothing(void **state)
 
     run_migrate_ok(env);
     expect_versions(db);
-    assert_int_equal(db_scalar_int_on(db, "SELECT count(*) FROM pg_tables "
-                                          "WHERE schemaname = 'public' "
-                                          "AND tablename IN ('users', 'api_tokens')",
+    assert_int_equal(db_scalar_int_on(db,
+                                      "SELECT count(*) FROM pg_tables "
+                                      "WHERE schemaname = 'public' "
+                                      "AND tablename IN ('users', 'api_tokens')",
                                       NULL),
                      2);
     long long rows = db_scalar_int_on(db, "SELECT count(*) FROM schema_migrations", NULL);
@@ -87,8 +89,7 @@ static void test_migrate_twice_changes_nothing(void **state)
 
     run_migrate_ok(env);
     expect_versions(db);
-    assert_int_equal(db_scalar_int_on(db, "SELECT count(*) FROM schema_migrations", NULL),
-                     rows);
+    assert_int_equal(db_scalar_int_on(db, "SELECT count(*) FROM schema_migrations", NULL), rows);
     char *applied2 = scalar_on(db, "SELECT string_agg(version || '@' || applied_at::text, ',' "
                                    "ORDER BY version) FROM schema_migrations");
     char *schema2 = scalar_on(db, schema_fingerprint_sql);
@@ -145,8 +146,8 @@ static void test_migrate_with_db_variables(void **state)
     snprintf(user, sizeof(user), "DB_USER=%s", harness_pg_user());
     snprintf(pass, sizeof(pass), "DB_PASSWORD=%s",
              harness_pg_password() ? harness_pg_password() : "");
-    const char *env[] = {"DATABASE_URL", host, port, name, user,
-                         harness_pg_password() ? pass : "DB_PASSWORD", NULL};
+    const char *env[] = {
+        "DATABASE_URL", host, port, name, user, harness_pg_password() ? pass : "DB_PASSWORD", NULL};
     run_migrate_ok(env);
     expect_versions(db);
 }
@@ -179,5 +180,6 @@ int main(void)
         cmocka_unit_test_teardown(test_migrate_with_db_variables, harness_test_teardown),
         cmocka_unit_test_teardown(test_migrate_unreachable_database, harness_test_teardown),
     };
-    return cmocka_run_group_tests(tests, harness_group_setup_nomigrate, harness_group_teardown);
+    return harness_finish(
+        cmocka_run_group_tests(tests, harness_group_setup_nomigrate, harness_group_teardown));
 }

@@ -4,7 +4,10 @@
 #include "harness.h"
 #include "tcp_proxy.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <pthread.h>
+#include <sys/socket.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -127,8 +130,8 @@ static void test_wrong_method_405(void **state)
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         http_send(api, cases[i].method, cases[i].path, NULL, NULL, NULL, &r);
         if (r.status != 405)
-            fail_msg("%s %s: expected 405, got %ld: %s", cases[i].method, cases[i].path,
-                     r.status, r.body);
+            fail_msg("%s %s: expected 405, got %ld: %s", cases[i].method, cases[i].path, r.status,
+                     r.body);
         expect_detail(&r, 405, cases[i].detail);
         http_resp_free(&r);
     }
@@ -166,6 +169,13 @@ static void test_trailing_slashes(void **state)
         if (r.status != 200)
             fail_msg("GET %s: expected 200, got %ld: %s", path, r.status, r.body);
         expect_json_str(&r, "email", email);
+        http_resp_free(&r);
+
+        /* A query string changes nothing. */
+        snprintf(path, sizeof(path), "/api/v1/accounts/me%s?format=json&x=1", sfx[i]);
+        http_get(api, path, tok, &r);
+        if (r.status != 200)
+            fail_msg("GET %s: expected 200, got %ld: %s", path, r.status, r.body);
         http_resp_free(&r);
 
         snprintf(path, sizeof(path), "/api/v1/accounts/logout%s", sfx[i]);
@@ -237,8 +247,8 @@ static void test_cors_allowed_origin(void **state)
     for (int i = 0; i < 2; i++) {
         preflight(api, origins[i], &r);
         if (r.status != 200 && r.status != 204)
-            fail_msg("preflight from %s: expected 200 or 204, got %ld: %s", origins[i],
-                     r.status, r.body);
+            fail_msg("preflight from %s: expected 200 or 204, got %ld: %s", origins[i], r.status,
+                     r.body);
         expect_header(&r, "Access-Control-Allow-Origin", origins[i]);
         char *allow = http_header(&r, "Access-Control-Allow-Headers");
         int ok = allow && header_list_has(allow, "Authorization") &&
@@ -247,8 +257,7 @@ static void test_cors_allowed_origin(void **state)
         snprintf(got, sizeof(got), "%s", allow ? allow : "(absent)");
         free(allow);
         if (!ok)
-            fail_msg("Access-Control-Allow-Headers: %s lacks Authorization or Content-Type",
-                     got);
+            fail_msg("Access-Control-Allow-Headers: %s lacks Authorization or Content-Type", got);
         http_resp_free(&r);
     }
 
@@ -392,6 +401,32 @@ static void test_body_too_large_413(void **state)
     api_stop_clean(api);
 }
 
+/* Far over the limit the answer is still the API's JSON 413, with Content-Length and
+ * chunked, and the server carries on. */
+static void test_body_far_too_large_413(void **state)
+{
+    (void)state;
+    struct api *api = api_start(NULL);
+    struct http_resp r;
+    char *big = body_of_size(8 << 20);
+    for (int chunked = 0; chunked < 2; chunked++) {
+        struct http_req req = {.path = "/api/v1/accounts/signup", .body = big, .chunked = chunked};
+        if (http_request(api, &req, &r) != 0)
+            fail_msg("8 MiB body (%s): no response: %s", chunked ? "chunked" : "Content-Length",
+                     r.error);
+        if (!json_is_object(r.json))
+            fail_msg("8 MiB body (%s): HTTP %ld with a body that is not JSON: %.300s",
+                     chunked ? "chunked" : "Content-Length", r.status, r.body);
+        expect_detail(&r, 413, NULL);
+        http_resp_free(&r);
+    }
+    free(big);
+    http_get(api, "/health/", NULL, &r);
+    expect_status(&r, 200);
+    http_resp_free(&r);
+    api_stop_clean(api);
+}
+
 /* ---- access log ---- */
 
 static void test_access_log(void **state)
@@ -448,12 +483,9 @@ static void *login_thread(void *arg)
 {
     struct login_job *job = arg;
     char body[256];
-    snprintf(body, sizeof(body), "{\"email\":\"%s\",\"password\":\"%s\"}", job->email,
-             PASSWORD);
-    struct http_req req = {.path = "/api/v1/accounts/login",
-                           .body = body,
-                           .src_ip = job->src_ip,
-                           .timeout_ms = 60000};
+    snprintf(body, sizeof(body), "{\"email\":\"%s\",\"password\":\"%s\"}", job->email, PASSWORD);
+    struct http_req req = {
+        .path = "/api/v1/accounts/login", .body = body, .src_ip = job->src_ip, .timeout_ms = 60000};
     job->rc = http_request(job->api, &req, &job->resp);
     job->done_ms = mono_ms();
     return NULL;
@@ -489,9 +521,8 @@ static void test_sigterm_finishes_inflight_login(void **state)
         fail_msg("the login finished before SIGTERM (hashing took %lld ms): test inconclusive",
                  (long long)hash_ms);
     char *hash = db_scalar("SELECT encode(sha256(convert_to($1, 'UTF8')), 'hex')", tok, NULL);
-    assert_int_equal(db_scalar_int("SELECT count(*) FROM api_tokens WHERE key_hash = $1", hash,
-                                   NULL),
-                     1);
+    assert_int_equal(
+        db_scalar_int("SELECT count(*) FROM api_tokens WHERE key_hash = $1", hash, NULL), 1);
     free(hash);
     http_resp_free(&job.resp);
     if (status != 0)
@@ -500,11 +531,116 @@ static void test_sigterm_finishes_inflight_login(void **state)
     free(email);
 }
 
+/* Clients that give up while their password is being hashed: the server must not
+ * touch the dead request (ASan would see it), must not leak it, and goes on serving. */
+static void test_client_gone_during_hashing(void **state)
+{
+    (void)state;
+    const char *env[] = {"STATUSHAWK_PBKDF2_ITERATIONS=600000", NULL};
+    struct api *api = api_start(env);
+    struct http_resp r;
+    char *email = unique_email("gone");
+    int64_t t0 = mono_ms();
+    signup_ok(api, email, PASSWORD);
+    int64_t hash_ms = mono_ms() - t0;
+    long give_up = hash_ms / 4 > 10 ? hash_ms / 4 : 10;
+
+    for (int i = 0; i < 3; i++) {
+        char *other = unique_email("gone-signup");
+        char *body = json_body("{s:s, s:s, s:s, s:s}", "email", other, "password", PASSWORD,
+                               "first_name", "A", "last_name", "B");
+        struct http_req req = {
+            .path = "/api/v1/accounts/signup", .body = body, .timeout_ms = give_up};
+        if (http_request(api, &req, &r) == 0)
+            fail_msg("signup answered within %ld ms (HTTP %ld): cannot abandon it", give_up,
+                     r.status);
+        http_resp_free(&r);
+        free(body);
+        free(other);
+
+        body = json_body("{s:s, s:s}", "email", email, "password", PASSWORD);
+        req = (struct http_req){
+            .path = "/api/v1/accounts/login", .body = body, .timeout_ms = give_up};
+        if (http_request(api, &req, &r) == 0)
+            fail_msg("login answered within %ld ms (HTTP %ld): cannot abandon it", give_up,
+                     r.status);
+        http_resp_free(&r);
+        free(body);
+    }
+    /* Let the abandoned hashes finish and their replies go nowhere. */
+    sleep_ms(hash_ms * 4 + 200);
+    assert_true(api_alive(api));
+    http_get(api, "/health/", NULL, &r);
+    expect_status(&r, 200);
+    http_resp_free(&r);
+    char *tok = login_ok(api, email, PASSWORD);
+    free(tok);
+    free(email);
+    api_stop_clean(api);
+}
+
+/* SIGTERM with connections that never finish a request (idle, half a header, half a
+ * body): nothing is in flight, so the api exits 0 promptly instead of waiting for them. */
+static int raw_connect(int port, const char *send_first)
+{
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    struct sockaddr_in sa = {0};
+    if (fd < 0)
+        return -1;
+    sa.sin_family = AF_INET;
+    sa.sin_port = htons((uint16_t)port);
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
+        close(fd);
+        return -1;
+    }
+    if (send_first && write(fd, send_first, strlen(send_first)) < 0) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+static void test_sigterm_with_idle_connections(void **state)
+{
+    (void)state;
+    struct api *api = api_start(NULL);
+    const char *partial[] = {
+        NULL,
+        "GET /health/ HTTP/1.1\r\nHost: x\r\n",
+        "POST /api/v1/accounts/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        "Content-Length: 100\r\n\r\n{\"email\":",
+    };
+    int fds[3];
+    for (int i = 0; i < 3; i++) {
+        fds[i] = raw_connect(api->port, partial[i]);
+        assert_true(fds[i] >= 0);
+    }
+    /* A finished keep-alive exchange leaves a fourth connection open and idle. */
+    int ka = raw_connect(api->port, "GET /health/ HTTP/1.1\r\nHost: x\r\n\r\n");
+    assert_true(ka >= 0);
+    char buf[512];
+    assert_true(read(ka, buf, sizeof(buf)) > 0);
+    sleep_ms(100);
+
+    int64_t t0 = mono_ms();
+    int status = api_stop(api, 15000);
+    int64_t took = mono_ms() - t0;
+    for (int i = 0; i < 3; i++)
+        close(fds[i]);
+    close(ka);
+    if (status != 0)
+        fail_msg("api exited with %d after SIGTERM with idle connections open", status);
+    if (took > 10000)
+        fail_msg("api took %lld ms to exit after SIGTERM with idle connections open",
+                 (long long)took);
+    api_free(api);
+}
+
 /* ---- PostgreSQL and Redis outages ---- */
 
 /* Polls /ready until it answers want (up to timeout_ms). Leaves the last answer in r. */
-static void wait_ready_status(const struct api *api, long want, int timeout_ms,
-                              struct http_resp *r)
+static void wait_ready_status(const struct api *api, long want, int timeout_ms, struct http_resp *r)
 {
     int64_t deadline = mono_ms() + timeout_ms;
     for (;;) {
@@ -574,8 +710,7 @@ static void test_database_outage(void **state)
     for (int i = 0; i < 8; i++) {
         http_get(api, "/api/v1/accounts/me", tok, &r);
         if (r.status != 200)
-            fail_msg("GET me #%d after the database came back: %ld: %s", i + 1, r.status,
-                     r.body);
+            fail_msg("GET me #%d after the database came back: %ld: %s", i + 1, r.status, r.body);
         expect_json_str(&r, "email", email);
         http_resp_free(&r);
     }
@@ -661,11 +796,15 @@ int main(void)
         cmocka_unit_test_teardown(test_cors_denied_origin, harness_test_teardown),
         cmocka_unit_test_teardown(test_cors_wildcard, harness_test_teardown),
         cmocka_unit_test_teardown(test_body_too_large_413, harness_test_teardown),
+        cmocka_unit_test_teardown(test_body_far_too_large_413, harness_test_teardown),
         cmocka_unit_test_teardown(test_access_log, harness_test_teardown),
         cmocka_unit_test_teardown(test_sigterm_finishes_inflight_login, harness_test_teardown),
+        cmocka_unit_test_teardown(test_client_gone_during_hashing, harness_test_teardown),
+        cmocka_unit_test_teardown(test_sigterm_with_idle_connections, harness_test_teardown),
         cmocka_unit_test_teardown(test_database_outage, harness_test_teardown),
         cmocka_unit_test_teardown(test_redis_unreachable, harness_test_teardown),
         cmocka_unit_test_teardown(test_redis_outage_and_back, harness_test_teardown),
     };
-    return cmocka_run_group_tests(tests, harness_group_setup, harness_group_teardown);
+    return harness_finish(
+        cmocka_run_group_tests(tests, harness_group_setup, harness_group_teardown));
 }
