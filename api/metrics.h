@@ -7,6 +7,9 @@
 
 struct api_request;
 
+/* Routes beyond this many would share the "unmatched" series; server_run refuses. */
+#define METRICS_MAX_ROUTES 127
+
 /* One answered request: its route (index into api_routes, or -1 for none), status and
  * duration. Called by the request layer for every reply. */
 void metrics_observe_request(int route_index, int status, int64_t duration_us);

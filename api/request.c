@@ -9,7 +9,9 @@
 
 #include "api/auth.h"
 #include "api/cors.h"
+#include "api/metrics.h"
 #include "api/router.h"
+#include "api/webroot.h"
 #include "common/db.h"
 #include "common/jsonutil.h"
 #include "common/log.h"
@@ -55,6 +57,7 @@ static void request_free(struct api_request *r)
 static void reply_send(struct api_request *r, int status, struct evbuffer *buf)
 {
     struct worker *w = r->worker;
+    int64_t elapsed_us;
     double ms;
 
     if (r->cors_origin) {
@@ -64,7 +67,9 @@ static void reply_send(struct api_request *r, int status, struct evbuffer *buf)
     if (w->draining)
         api_reply_header(r, "Connection", "close");
     evhttp_send_reply(r->req, status, NULL, buf);
-    ms = (double)(time_mono_us() - r->start_us) / 1000.0;
+    elapsed_us = time_mono_us() - r->start_us;
+    metrics_observe_request(r->route ? (int)(r->route - api_routes) : -1, status, elapsed_us);
+    ms = (double)elapsed_us / 1000.0;
     log_info("%s %s %d %.2fms %s", router_method_name(r->method), r->path, status, ms,
              r->client_ip);
     w->inflight--;
@@ -95,6 +100,13 @@ void api_reply_json(struct api_request *r, int status, json_t *body)
 void api_reply_detail(struct api_request *r, int status, const char *detail)
 {
     api_reply_json(r, status, json_pack("{s:s}", "detail", detail));
+}
+
+void api_reply_buffer(struct api_request *r, int status, const char *content_type,
+                      struct evbuffer *body)
+{
+    api_reply_header(r, "Content-Type", content_type);
+    reply_send(r, status, body);
 }
 
 void api_reply_empty(struct api_request *r, int status)
@@ -190,6 +202,14 @@ static void reply_method_not_allowed(struct api_request *r, unsigned allowed)
     api_reply_detail(r, 405, detail);
 }
 
+/* "/" and unknown non-API paths are the dashboard's, when one is configured. */
+static int serves_dashboard(struct api_request *r)
+{
+    return r->worker->cfg->web_root[0] &&
+           (r->method == EVHTTP_REQ_GET || r->method == EVHTTP_REQ_HEAD) &&
+           strncmp(r->path, "/api/", 5) != 0 && strcmp(r->path, "/api") != 0;
+}
+
 void request_dispatch(struct evhttp_request *req, void *arg)
 {
     struct worker *w = arg;
@@ -215,7 +235,9 @@ void request_dispatch(struct evhttp_request *req, void *arg)
     r->route = router_match(api_routes, api_routes_count, lookup, r->path, r->params, &r->nparams,
                             &allowed);
     if (!r->route) {
-        if (!allowed)
+        if (!allowed && serves_dashboard(r))
+            webroot_serve(r);
+        else if (!allowed)
             api_reply_detail(r, 404, "Not found.");
         else if (r->method == EVHTTP_REQ_OPTIONS)
             reply_preflight(r, allowed);

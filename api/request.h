@@ -58,6 +58,9 @@ const char *api_request_header(struct api_request *r, const char *name);
 void api_reply_json(struct api_request *r, int status, json_t *body);
 void api_reply_detail(struct api_request *r, int status, const char *detail);
 void api_reply_empty(struct api_request *r, int status);
+/* Sends the contents of body (drained, not freed) with the given Content-Type. */
+void api_reply_buffer(struct api_request *r, int status, const char *content_type,
+                      struct evbuffer *body);
 /* 503 naming what is down, e.g. "database". */
 void api_reply_unavailable(struct api_request *r, const char *what);
 /* For a failed query: 503 when the database is unreachable, else 500. */

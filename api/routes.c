@@ -2,11 +2,13 @@
  * slash (see router.c). */
 #include "api/accounts.h"
 #include "api/health.h"
+#include "api/metrics.h"
 #include "api/router.h"
 
 const struct route api_routes[] = {
     {EVHTTP_REQ_GET, "/health", 0, health_live},
     {EVHTTP_REQ_GET, "/ready", 0, health_ready},
+    {EVHTTP_REQ_GET, "/metrics", 0, metrics_handler},
 
     {EVHTTP_REQ_POST, "/api/v1/accounts/signup", 0, accounts_signup},
     {EVHTTP_REQ_POST, "/api/v1/accounts/login", 0, accounts_login},

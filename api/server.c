@@ -13,6 +13,8 @@
 #include <unistd.h>
 
 #include "api/accounts.h"
+#include "api/metrics.h"
+#include "api/router.h"
 #include "api/work_pool.h"
 #include "api/request.h"
 #include "common/db.h"
@@ -225,6 +227,10 @@ int server_run(const struct api_config *cfg)
     struct event *sigterm = NULL, *sigint = NULL;
     int port = cfg->listen_port, started, rc = 1;
 
+    if (api_routes_count > METRICS_MAX_ROUTES) {
+        log_error("%zu routes: raise METRICS_MAX_ROUTES", api_routes_count);
+        return 1;
+    }
     evthread_use_pthreads();
     signal(SIGPIPE, SIG_IGN);
     check_schema(cfg);
