@@ -149,8 +149,10 @@ json_t *api_request_json_body(struct api_request *r)
     const char *data = len ? (const char *)evbuffer_pullup(in, -1) : "";
 
     r->body = jsonutil_parse_object(data, len, err, sizeof(err));
-    if (!r->body)
-        api_reply_detail(r, 400, err);
+    if (!r->body) {
+        api_reply_detail(r, 400, err); /* ends r: nothing of it may be read after */
+        return NULL;
+    }
     return r->body;
 }
 
