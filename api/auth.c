@@ -50,7 +50,7 @@ int auth_authenticate(struct api_request *r)
         return reply_unauthorized(r, "Invalid token.");
     crypto_token_hash(key, r->user.token_hash);
     params[0] = r->user.token_hash;
-    st = db_exec(r->worker->db, &res, sql, 1, params);
+    st = db_exec_prepared(r->worker->db, &res, sql, 1, params);
     if (st != DB_OK) {
         api_reply_db_error(r, st);
         return -1;

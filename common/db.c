@@ -10,12 +10,15 @@
 #include "common/timeutil.h"
 
 #define RECONNECT_INTERVAL_US 1000000
+#define DB_MAX_PREPARED 64 /* statements prepared per connection; more run unprepared */
 
 struct db {
     char *conninfo;
     char *application_name;
     PGconn *conn;
     int64_t last_attempt_us; /* of the last failed connect, to pace retries */
+    const char *prepared[DB_MAX_PREPARED]; /* sql of statement "s<i>" on this connection */
+    int nprepared;
     char err[512];
 };
 
@@ -68,6 +71,7 @@ static void db_drop(struct db *db)
         PQfinish(db->conn);
         db->conn = NULL;
     }
+    db->nprepared = 0;
     db->last_attempt_us = time_mono_us();
 }
 
@@ -105,6 +109,7 @@ static int db_ensure(struct db *db)
         log_warn("postgres: connection lost, reconnecting");
         PQfinish(db->conn);
         db->conn = NULL;
+        db->nprepared = 0;
     } else if (db->last_attempt_us &&
                time_mono_us() - db->last_attempt_us < RECONNECT_INTERVAL_US) {
         return -1; /* keep db->err from the failed attempt */
@@ -169,6 +174,32 @@ enum db_status db_exec(struct db *db, PGresult **res, const char *sql, int npara
     if (db_ensure(db) != 0)
         return DB_UNAVAILABLE;
     return db_result(db, PQexecParams(db->conn, sql, nparams, NULL, params, NULL, NULL, 0), res);
+}
+
+enum db_status db_exec_prepared(struct db *db, PGresult **res, const char *sql, int nparams,
+                                const char *const *params)
+{
+    char name[16];
+    int i;
+
+    if (res)
+        *res = NULL;
+    if (db_ensure(db) != 0)
+        return DB_UNAVAILABLE;
+    for (i = 0; i < db->nprepared && db->prepared[i] != sql; i++)
+        ;
+    if (i == db->nprepared) {
+        enum db_status st;
+        if (i == DB_MAX_PREPARED)
+            return db_exec(db, res, sql, nparams, params);
+        snprintf(name, sizeof(name), "s%d", i);
+        st = db_result(db, PQprepare(db->conn, name, sql, nparams, NULL), NULL);
+        if (st != DB_OK)
+            return st;
+        db->prepared[db->nprepared++] = sql;
+    }
+    snprintf(name, sizeof(name), "s%d", i);
+    return db_result(db, PQexecPrepared(db->conn, name, nparams, params, NULL, NULL, 0), res);
 }
 
 enum db_status db_exec_script(struct db *db, const char *sql)

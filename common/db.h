@@ -27,6 +27,12 @@ void db_free(struct db *db);
 enum db_status db_exec(struct db *db, PGresult **res, const char *sql, int nparams,
                        const char *const *params);
 
+/* As db_exec, for the hot queries: sql must be a string that lives as long as the
+ * process (a literal), since its address names the statement. It is prepared once per
+ * connection (again after a reconnect), sparing the server a parse and plan each time. */
+enum db_status db_exec_prepared(struct db *db, PGresult **res, const char *sql, int nparams,
+                                const char *const *params);
+
 /* Runs a script of several statements without parameters (migrations only). */
 enum db_status db_exec_script(struct db *db, const char *sql);
 
