@@ -8,17 +8,7 @@ import { formatDuration, formatMs, formatRelative, shortUrl, formatDateTime } fr
 import type { Incident, Page } from '../lib/types';
 import { Badge, Button, Card, CardHeader, EmptyState, ErrorBox, PageHeader, Skeleton, StatusDot, cx } from '../components/ui';
 import { IconAlert, IconPlus } from '../components/icons';
-
-/** Paused and pending are not in dashboard_stats: derive them from total/active/up/down. */
-export function overviewCounts(s: { total: number; active: number; up: number; down: number }) {
-  return {
-    up: s.up,
-    down: s.down,
-    paused: Math.max(0, s.total - s.active),
-    pending: Math.max(0, s.active - s.up - s.down),
-    total: s.total,
-  };
-}
+import { overviewCounts } from './overviewCounts';
 
 function StatCard({ label, value, tone, to, sub }: { label: string; value: React.ReactNode; tone: string; to?: string; sub?: React.ReactNode }) {
   const inner = (
