@@ -10,6 +10,7 @@
 #include "common/password.h"
 #include "api/request.h"
 #include "api/throttle.h"
+#include "api/token_cache.h"
 #include "common/crypto.h"
 #include "common/db.h"
 #include "common/jsonutil.h"
@@ -333,6 +334,7 @@ void accounts_logout(struct api_request *r)
         api_reply_db_error(r, st);
         return;
     }
+    token_cache_forget(r->user.token_hash);
     reply_ok(r, 200, json_pack("{s:s}", "message", "Successfully logged out."));
 }
 

@@ -52,6 +52,8 @@ int api_config_load(struct api_config *cfg, char *err, size_t errlen)
          0, 0},
         {"STATUSHAWK_SHUTDOWN_TIMEOUT", CONFIG_INT, offsetof(struct api_config, shutdown_timeout),
          "30", 1, 3600},
+        {"STATUSHAWK_TOKEN_CACHE_SECONDS", CONFIG_INT,
+         offsetof(struct api_config, token_cache_seconds), "2", 0, 60},
         {"SECRET_KEY", CONFIG_STRING, offsetof(struct api_config, secret_key), "", 0, 0},
         {"STATUSHAWK_WEB_ROOT", CONFIG_STRING, offsetof(struct api_config, web_root), "", 0, 0},
         {"STATUSHAWK_ALLOW_PRIVATE_TARGETS", CONFIG_BOOL,

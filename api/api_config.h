@@ -17,6 +17,7 @@ struct api_config {
     int pbkdf2_iterations;    /* STATUSHAWK_PBKDF2_ITERATIONS, for new hashes */
     int trust_proxy;          /* STATUSHAWK_TRUST_PROXY: client IP from X-Forwarded-For */
     int shutdown_timeout;     /* STATUSHAWK_SHUTDOWN_TIMEOUT, seconds to drain on SIGTERM */
+    int token_cache_seconds;  /* STATUSHAWK_TOKEN_CACHE_SECONDS, 0 = off */
     const char *secret_key;   /* SECRET_KEY: signs Telegram link tokens */
     const char *web_root;     /* STATUSHAWK_WEB_ROOT: the dashboard's built files, or "" */
     int allow_private_targets; /* STATUSHAWK_ALLOW_PRIVATE_TARGETS */

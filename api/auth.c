@@ -6,6 +6,7 @@
 #include <strings.h>
 
 #include "api/request.h"
+#include "api/token_cache.h"
 #include "common/crypto.h"
 #include "common/db.h"
 
@@ -49,6 +50,8 @@ int auth_authenticate(struct api_request *r)
     if (!key || !crypto_token_well_formed(key))
         return reply_unauthorized(r, "Invalid token.");
     crypto_token_hash(key, r->user.token_hash);
+    if (token_cache_get(r->user.token_hash, &r->user))
+        return 0;
     params[0] = r->user.token_hash;
     st = db_exec_prepared(r->worker->db, &res, sql, 1, params);
     if (st != DB_OK) {
@@ -65,5 +68,6 @@ int auth_authenticate(struct api_request *r)
     snprintf(r->user.last_name, sizeof(r->user.last_name), "%s", PQgetvalue(res, 0, 3));
     r->user.is_staff = db_bool(res, 0, 4);
     PQclear(res);
+    token_cache_put(&r->user);
     return 0;
 }

@@ -15,6 +15,7 @@
 #include "api/accounts.h"
 #include "api/metrics.h"
 #include "api/router.h"
+#include "api/token_cache.h"
 #include "api/work_pool.h"
 #include "api/request.h"
 #include "common/db.h"
@@ -231,6 +232,7 @@ int server_run(const struct api_config *cfg)
         log_error("%zu routes: raise METRICS_MAX_ROUTES", api_routes_count);
         return 1;
     }
+    token_cache_configure(cfg->token_cache_seconds);
     evthread_use_pthreads();
     signal(SIGPIPE, SIG_IGN);
     check_schema(cfg);

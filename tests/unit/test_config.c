@@ -32,7 +32,7 @@ static const char *const all_vars[] = {
     "STATUSHAWK_CORS_ORIGINS",
     "STATUSHAWK_PBKDF2_ITERATIONS",
     "STATUSHAWK_TRUST_PROXY",
-    "STATUSHAWK_SHUTDOWN_TIMEOUT",
+    "STATUSHAWK_SHUTDOWN_TIMEOUT", "STATUSHAWK_TOKEN_CACHE_SECONDS",
 };
 
 static int clean_env(void **state)
