@@ -40,6 +40,7 @@ static char *g_pg_password;
 static PGconn *g_admin;
 static char g_tmpdir[64];
 static char g_prefix[64];
+static char g_listen_addr[24];
 static unsigned g_seq;
 
 static char g_dbs[MAX_DBS][64];
@@ -240,6 +241,12 @@ void harness_require_env(void)
     PQconninfoFree(opts);
 
     snprintf(g_prefix, sizeof(g_prefix), "sh:it:%ld:", (long)getpid());
+    /* The apis of this process listen on an address derived from the pid (any 127/8
+     * address is local): the api binds with SO_REUSEPORT, so two test processes that
+     * happened to pick the same free port on one address would share connections. */
+    long pid = (long)getpid();
+    snprintf(g_listen_addr, sizeof(g_listen_addr), "127.%ld.%ld.%ld", 128 + ((pid >> 16) & 0x7f),
+             (pid >> 8) & 0xff, pid & 0xff);
     snprintf(g_tmpdir, sizeof(g_tmpdir), "/tmp/sh_it_%ld_XXXXXX", (long)getpid());
     if (!mkdtemp(g_tmpdir)) {
         fprintf(stderr, "integration tests: mkdtemp: %s\n", strerror(errno));
@@ -534,7 +541,12 @@ long long db_scalar_int_on_at(const char *file, int line, const char *dbname, co
 
 /* ---- processes ---- */
 
-int harness_free_port(void)
+const char *harness_listen_addr(void)
+{
+    return g_listen_addr;
+}
+
+static int free_port_on(const char *addr)
 {
     int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     struct sockaddr_in sa = {0};
@@ -542,14 +554,19 @@ int harness_free_port(void)
     if (fd < 0)
         return -1;
     sa.sin_family = AF_INET;
-    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 ||
+    if (inet_pton(AF_INET, addr, &sa.sin_addr) != 1 ||
+        bind(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 ||
         getsockname(fd, (struct sockaddr *)&sa, &len) != 0) {
         close(fd);
         return -1;
     }
     close(fd);
     return ntohs(sa.sin_port);
+}
+
+int harness_free_port(void)
+{
+    return free_port_on("127.0.0.1");
 }
 
 /* The default environment of every api/CLI process. New vector. */
@@ -568,7 +585,7 @@ static void default_env(struct strv *env, int port)
     free(url);
     strv_push(env, xasprintf("REDIS_URL=%s", g_redis_url));
     strv_push(env, xasprintf("STATUSHAWK_REDIS_PREFIX=%s", g_prefix));
-    strv_push(env, xasprintf("STATUSHAWK_LISTEN=127.0.0.1:%d", port));
+    strv_push(env, xasprintf("STATUSHAWK_LISTEN=%s:%d", g_listen_addr, port));
     strv_push(env, xstrdup("STATUSHAWK_API_THREADS=4"));
     strv_push(env, xstrdup("STATUSHAWK_PBKDF2_ITERATIONS=1000"));
     strv_push(env, xstrdup("SECRET_KEY=integration-tests-secret-key-not-for-production"));
@@ -766,18 +783,22 @@ struct api *api_try_start(const char *const *env)
         struct strv envv = {0}, argv = {0};
         if (!api)
             abort();
-        api->port = harness_free_port();
-        snprintf(api->base_url, sizeof(api->base_url), "http://127.0.0.1:%d", api->port);
-        snprintf(api->log_path, sizeof(api->log_path), "%s/api-%u.log", g_tmpdir, nlog++);
+        unsigned n = nlog++;
+        api->port = free_port_on(g_listen_addr);
+        snprintf(api->base_url, sizeof(api->base_url), "http://%s:%d", g_listen_addr, api->port);
+        snprintf(api->log_path, sizeof(api->log_path), "%s/api-%u.log", g_tmpdir, n);
+        snprintf(api->out_path, sizeof(api->out_path), "%s/api-%u.out", g_tmpdir, n);
         default_env(&envv, api->port);
         for (int i = 0; env && env[i]; i++)
             env_apply(&envv, env[i]);
         build_argv(&argv, NULL);
         int fd = open(api->log_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-        if (fd < 0)
+        int ofd = open(api->out_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+        if (fd < 0 || ofd < 0)
             abort();
-        api->pid = spawn(argv.v, envv.v, fd, fd);
+        api->pid = spawn(argv.v, envv.v, ofd, fd);
         close(fd);
+        close(ofd);
         strv_free(&envv);
         strv_free(&argv);
         if (api->pid < 0) {
@@ -859,7 +880,7 @@ void cli_start(const char *const *args, const char *const *env, struct cli_proc 
     unsigned n = ncli++;
     snprintf(proc->out_path, sizeof(proc->out_path), "%s/cli-%u.out", g_tmpdir, n);
     snprintf(proc->err_path, sizeof(proc->err_path), "%s/cli-%u.err", g_tmpdir, n);
-    default_env(&envv, harness_free_port());
+    default_env(&envv, free_port_on(g_listen_addr));
     for (int i = 0; env && env[i]; i++)
         env_apply(&envv, env[i]);
     build_argv(&argv, args);

@@ -93,7 +93,8 @@ struct api {
     pid_t pid;
     int port;
     char base_url[64];
-    char log_path[256]; /* stdout and stderr of the process */
+    char log_path[256]; /* the process's stderr (its log) */
+    char out_path[256]; /* its stdout */
     int running;
     int exit_status; /* after api_stop: exit code, 128+signal, or -1 on timeout */
 };
@@ -153,8 +154,10 @@ struct cli_proc {
 void cli_start(const char *const *args, const char *const *env, struct cli_proc *proc);
 int cli_finish(struct cli_proc *proc, int timeout_ms, struct cli_result *res);
 
-/* A loopback TCP port nothing listens on right now. */
+/* A TCP port nothing listens on right now on 127.0.0.1. */
 int harness_free_port(void);
+/* The loopback address the apis of this process listen on (127.128+.x.y, from the pid). */
+const char *harness_listen_addr(void);
 
 /* ---- HTTP ---- */
 

@@ -1,8 +1,8 @@
 /* tcp_proxy: see tcp_proxy.h.
  *
  * One thread owns every socket. The test talks to it through a pipe: one command byte
- * ('c' cut, 'r' restore, 'q' quit) answered by one status byte on a second pipe, so each
- * call returns only once the thread has done the work. */
+ * ('c' cut, 's' stall, 'r' restore, 'q' quit) answered by one status byte on a second
+ * pipe, so each call returns only once the thread has done the work. */
 #include "tcp_proxy.h"
 
 #include <arpa/inet.h>
@@ -36,6 +36,7 @@ struct tcp_proxy {
     pthread_t thread;
     int port;
     int listen_fd; /* -1 while cut */
+    int stalled;   /* nothing forwarded, nothing accepted */
     int cmd[2];    /* test -> thread */
     int ack[2];    /* thread -> test */
     struct sockaddr_storage target;
@@ -177,11 +178,11 @@ static void *proxy_main(void *arg)
     for (;;) {
         int n = 0;
         pfd[n++] = (struct pollfd){.fd = p->cmd[0], .events = POLLIN};
-        pfd[n++] = (struct pollfd){.fd = p->listen_fd, .events = POLLIN};
+        pfd[n++] = (struct pollfd){.fd = p->stalled ? -1 : p->listen_fd, .events = POLLIN};
         for (int i = 0; i < PROXY_MAX_CONNS; i++) {
             struct conn *c = p->conns[i];
             idx[i] = -1;
-            if (!c)
+            if (!c || p->stalled)
                 continue;
             idx[i] = n;
             for (int k = 0; k < 2; k++) {
@@ -208,7 +209,10 @@ static void *proxy_main(void *arg)
                     break;
                 break;
             }
-            if (cmd == 'c') {
+            if (cmd == 's') {
+                p->stalled = 1;
+                ok = 1;
+            } else if (cmd == 'c') {
                 for (int i = 0; i < PROXY_MAX_CONNS; i++)
                     conn_close(p, i);
                 if (p->listen_fd >= 0)
@@ -216,6 +220,7 @@ static void *proxy_main(void *arg)
                 p->listen_fd = -1;
                 ok = 1;
             } else if (cmd == 'r') {
+                p->stalled = 0;
                 /* The port may linger briefly in the kernel; try for a while. */
                 for (int tries = 0; p->listen_fd < 0 && tries < 100; tries++) {
                     p->listen_fd = listen_on(p->port, NULL);
@@ -228,7 +233,7 @@ static void *proxy_main(void *arg)
                 break;
             continue; /* the fd set changed */
         }
-        if (p->listen_fd >= 0 && (pfd[1].revents & POLLIN))
+        if (!p->stalled && p->listen_fd >= 0 && (pfd[1].revents & POLLIN))
             accept_one(p);
         for (int i = 0; i < PROXY_MAX_CONNS; i++) {
             if (idx[i] < 0 || !p->conns[i])
@@ -314,6 +319,11 @@ unsigned tcp_proxy_accepted(const struct tcp_proxy *p)
 int tcp_proxy_cut(struct tcp_proxy *p)
 {
     return command(p, 'c');
+}
+
+int tcp_proxy_stall(struct tcp_proxy *p)
+{
+    return command(p, 's');
 }
 
 int tcp_proxy_restore(struct tcp_proxy *p)

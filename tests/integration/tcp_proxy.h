@@ -16,7 +16,12 @@ struct tcp_proxy *tcp_proxy_start(const char *target_host, int target_port);
 int tcp_proxy_port(const struct tcp_proxy *p);
 /* Closes every connection and the listening socket; returns when that is done. */
 int tcp_proxy_cut(struct tcp_proxy *p);
-/* Listens again on the same port; returns when it accepts. 0 or -1. */
+/* Keeps every connection open but forwards nothing, and accepts nothing more (the
+ * kernel still completes handshakes into the backlog): a server that hangs, or a
+ * network that drops everything. */
+int tcp_proxy_stall(struct tcp_proxy *p);
+/* Ends a cut or a stall: listens again on the same port (after a cut) and forwards
+ * again; returns when it accepts. 0 or -1. */
 int tcp_proxy_restore(struct tcp_proxy *p);
 /* Connections accepted so far (forwarded or not). */
 unsigned tcp_proxy_accepted(const struct tcp_proxy *p);

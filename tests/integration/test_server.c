@@ -589,7 +589,7 @@ static int raw_connect(int port, const char *send_first)
         return -1;
     sa.sin_family = AF_INET;
     sa.sin_port = htons((uint16_t)port);
-    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    inet_pton(AF_INET, harness_listen_addr(), &sa.sin_addr);
     if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
         close(fd);
         return -1;
@@ -652,6 +652,35 @@ static void wait_ready_status(const struct api *api, long want, int timeout_ms, 
     }
 }
 
+/* After the database is back, within a few seconds (a worker may wait a moment before
+ * it reconnects) eight authenticated requests in a row succeed — each on a new
+ * connection, so they are spread over the worker threads. */
+static void expect_serving_again(const struct api *api, const char *tok, const char *email)
+{
+    int64_t deadline = mono_ms() + 10000;
+    int in_a_row = 0;
+    long last = 0;
+    char body[512] = "";
+    while (in_a_row < 8) {
+        struct http_resp r;
+        if (mono_ms() > deadline)
+            fail_msg("after the database came back: no 8 successful GET me in a row within 10 s; "
+                     "last answer %ld: %s",
+                     last, body);
+        http_get(api, "/api/v1/accounts/me", tok, &r);
+        last = r.status;
+        snprintf(body, sizeof(body), "%s", r.body);
+        if (r.status == 200) {
+            expect_json_str(&r, "email", email);
+            in_a_row++;
+        } else {
+            in_a_row = 0;
+            sleep_ms(100);
+        }
+        http_resp_free(&r);
+    }
+}
+
 static void test_database_outage(void **state)
 {
     (void)state;
@@ -707,13 +736,7 @@ static void test_database_outage(void **state)
     wait_ready_status(api, 200, 15000, &r);
     expect_ready(&r, 200, "ok", "ok");
     http_resp_free(&r);
-    for (int i = 0; i < 8; i++) {
-        http_get(api, "/api/v1/accounts/me", tok, &r);
-        if (r.status != 200)
-            fail_msg("GET me #%d after the database came back: %ld: %s", i + 1, r.status, r.body);
-        expect_json_str(&r, "email", email);
-        http_resp_free(&r);
-    }
+    expect_serving_again(api, tok, email);
     http_send(api, "POST", "/api/v1/accounts/signup", NULL, body, NULL, &r);
     expect_status(&r, 201);
     http_resp_free(&r);
@@ -723,6 +746,61 @@ static void test_database_outage(void **state)
     tcp_proxy_stop(px);
     free(tok);
     free(email2);
+    free(email);
+}
+
+/* A request that must be answered within limit_ms; returns the status. */
+static long timed_get(const struct api *api, const char *path, const char *token, long limit_ms,
+                      struct http_resp *r)
+{
+    struct http_req req = {.path = path, .token = token, .timeout_ms = limit_ms};
+    if (http_request(api, &req, r) != 0)
+        fail_msg("GET %s: no answer within %ld ms while the database hangs: %s", path, limit_ms,
+                 r->error);
+    return r->status;
+}
+
+/* The database stops answering without closing anything (a hung server, a network that
+ * drops packets): the api must still answer — 503 naming postgres — within seconds,
+ * keep /health/ answering, and recover when the database answers again. One worker
+ * thread, so the connection it already holds is the one that hangs. */
+static void test_database_hangs(void **state)
+{
+    (void)state;
+    struct tcp_proxy *px = tcp_proxy_start(harness_pg_host(), harness_pg_port());
+    assert_non_null(px);
+    char *url = harness_pg_url(NULL, "127.0.0.1", tcp_proxy_port(px));
+    char dbenv[2100];
+    snprintf(dbenv, sizeof(dbenv), "DATABASE_URL=%s", url);
+    free(url);
+    const char *env[] = {dbenv, "STATUSHAWK_API_THREADS=1", NULL};
+    struct api *api = api_start(env);
+    struct http_resp r;
+    char *email = unique_email("hang");
+    signup_ok(api, email, PASSWORD);
+    char *tok = login_ok(api, email, PASSWORD);
+
+    assert_int_equal(tcp_proxy_stall(px), 0);
+    timed_get(api, "/ready", NULL, 10000, &r);
+    expect_ready(&r, 503, "unavailable", "ok");
+    http_resp_free(&r);
+    timed_get(api, "/api/v1/accounts/me", tok, 10000, &r);
+    expect_detail(&r, 503, NULL);
+    http_resp_free(&r);
+    for (int i = 0; i < 4; i++) {
+        timed_get(api, "/health/", NULL, 2000, &r);
+        expect_status(&r, 200);
+        http_resp_free(&r);
+    }
+
+    assert_int_equal(tcp_proxy_restore(px), 0);
+    wait_ready_status(api, 200, 15000, &r);
+    expect_ready(&r, 200, "ok", "ok");
+    http_resp_free(&r);
+    expect_serving_again(api, tok, email);
+    api_stop_clean(api);
+    tcp_proxy_stop(px);
+    free(tok);
     free(email);
 }
 
@@ -802,6 +880,7 @@ int main(void)
         cmocka_unit_test_teardown(test_client_gone_during_hashing, harness_test_teardown),
         cmocka_unit_test_teardown(test_sigterm_with_idle_connections, harness_test_teardown),
         cmocka_unit_test_teardown(test_database_outage, harness_test_teardown),
+        cmocka_unit_test_teardown(test_database_hangs, harness_test_teardown),
         cmocka_unit_test_teardown(test_redis_unreachable, harness_test_teardown),
         cmocka_unit_test_teardown(test_redis_outage_and_back, harness_test_teardown),
     };
