@@ -124,7 +124,7 @@ export default function Layout({ children }: { children?: ReactNode }) {
         </div>
       </header>
 
-      <main id="main" className="mx-auto w-full max-w-7xl px-4 pb-24 pt-5 sm:px-6 md:pb-10 md:pt-8 lg:px-8">
+      <main id="main" className="mx-auto w-full min-w-0 max-w-7xl px-4 pb-24 pt-5 sm:px-6 md:pb-10 md:pt-8 lg:px-8">
         <Suspense fallback={<PageFallback />}>{children ?? <Outlet />}</Suspense>
       </main>
 

@@ -20,7 +20,7 @@ export default function MonitorActions({ monitor, compact, afterDelete }: { moni
   const label = (s: string) => (compact ? <span className="sr-only">{s}</span> : s);
 
   return (
-    <div className="flex items-center gap-1.5">
+    <div className={compact ? 'flex items-center gap-0.5' : 'flex flex-wrap items-center gap-1.5'}>
       <Button
         size={size}
         variant={compact ? 'ghost' : 'secondary'}

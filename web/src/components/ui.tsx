@@ -112,7 +112,7 @@ export function Card({ className, children, ...rest }: { className?: string; chi
 
 export function CardHeader({ title, action, sub }: { title: ReactNode; action?: ReactNode; sub?: ReactNode }) {
   return (
-    <div className="flex items-start justify-between gap-3 border-b border-border px-4 py-3 sm:px-5">
+    <div className="flex flex-wrap items-start justify-between gap-3 border-b border-border px-4 py-3 sm:px-5">
       <div className="min-w-0">
         <h2 className="text-sm font-semibold text-fg">{title}</h2>
         {sub && <p className="mt-0.5 text-xs text-muted">{sub}</p>}
@@ -233,7 +233,7 @@ export function Segmented<T extends string>({
           aria-checked={value === o.value}
           onClick={() => onChange(o.value)}
           className={cx(
-            'rounded-md px-2.5 py-1 text-xs font-medium transition cursor-pointer',
+            'whitespace-nowrap rounded-md px-2.5 py-1 text-xs font-medium transition cursor-pointer',
             value === o.value ? 'bg-card text-fg shadow-sm' : 'text-muted hover:text-fg',
           )}
         >

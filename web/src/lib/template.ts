@@ -59,11 +59,11 @@ export function sampleValues(kind: AlertKind, monitor = 'Shop', url = 'https://s
 
 /** The notifier's built-in message per kind, used when a channel has no template of its own. */
 export const DEFAULT_TEMPLATES: Record<AlertKind, string> = {
-  down: '🔴 {{monitor}} is DOWN\n{{url}}\nReason: {{reason}}\n{{time}}',
-  up: '🟢 {{monitor}} is UP again\n{{url}}\nResponse time: {{latency_ms}} ms\n{{time}}',
-  anomaly: '🟠 {{monitor}}: slow response {{latency_ms}} ms (z = {{z}})\n{{url}}\n{{time}}',
-  cert_expiry: '🔒 {{monitor}}: TLS certificate expires in {{days_left}} days\n{{url}}',
-  test: '✅ StatusHawk test message for {{monitor}}',
+  down: 'DOWN: {{monitor}}\n{{url}}\nReason: {{reason}}\n{{time}}',
+  up: 'UP again: {{monitor}}\n{{url}}\nResponse time: {{latency_ms}} ms\n{{time}}',
+  anomaly: 'Slow response: {{monitor}} took {{latency_ms}} ms (z = {{z}})\n{{url}}\n{{time}}',
+  cert_expiry: 'Certificate: {{monitor}} expires in {{days_left}} days\n{{url}}',
+  test: 'StatusHawk test message for {{monitor}}',
 };
 
 export interface RenderResult {

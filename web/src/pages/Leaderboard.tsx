@@ -75,7 +75,7 @@ export default function Leaderboard() {
   return (
     <div data-testid="leaderboard-page">
       <PageHeader title="Leaderboard" sub="How your monitors compare." actions={<Segmented label="Period" value={period} options={PERIODS} onChange={setPeriod} />} />
-      <div className="grid gap-6 lg:grid-cols-2">
+      <div className="grid gap-6 lg:grid-cols-2 [&>*]:min-w-0">
         <Board title="Fastest" sub="Lowest average response time" rows={lat.data || []} rank="fastest" loading={lat.isPending} error={lat.error} />
         <Board title="Slowest" sub="Highest average response time" rows={lat.data || []} rank="slowest" loading={lat.isPending} error={lat.error} />
         <Board title="Best uptime" sub="Highest share of successful checks" rows={up.data || []} rank="best" loading={up.isPending} error={up.error} />

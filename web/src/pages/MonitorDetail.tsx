@@ -151,7 +151,7 @@ function IncidentsCard({ id }: { id: number }) {
           <ul className="divide-y divide-border" data-testid="incidents">
             {rows.map((i) => {
               const open = !i.resolved_at;
-              const dur = i.duration_s ?? (open ? (Date.now() - Date.parse(i.started_at)) / 1000 : null);
+              const dur = i.duration_s ?? ((open ? Date.now() : Date.parse(i.resolved_at as string)) - Date.parse(i.started_at)) / 1000;
               return (
                 <li key={i.id} className="flex items-center gap-3 px-4 py-3 sm:px-5">
                   <span className={cx('size-2 shrink-0 rounded-full', open ? 'bg-down sh-pulse' : 'bg-paused')} aria-hidden />
@@ -326,9 +326,9 @@ export default function MonitorDetail() {
         </div>
       </div>
 
-      <div className="mt-6 grid gap-6">
+      <div className="mt-6 grid gap-6 [&>*]:min-w-0">
         <ChartCard id={id} />
-        <div className="grid gap-6 xl:grid-cols-[3fr_2fr]">
+        <div className="grid gap-6 xl:grid-cols-[3fr_2fr] [&>*]:min-w-0">
           <HeatmapCard id={id} />
           <IncidentsCard id={id} />
         </div>

@@ -104,7 +104,14 @@ export default function Monitors() {
         ) : (
           <>
             {/* Table (md+) */}
-            <table className="hidden w-full text-sm md:table" data-testid="monitors-table">
+            <table className="hidden w-full table-fixed text-sm md:table" data-testid="monitors-table">
+              <colgroup>
+                <col className="w-[38%]" />
+                <col className="w-[12%]" />
+                <col className="w-[18%]" />
+                <col className="w-[13%]" />
+                <col className="w-[19%]" />
+              </colgroup>
               <thead className="border-b border-border bg-elev/60 text-left text-xs font-medium uppercase tracking-wide text-muted">
                 <tr>
                   <th className="px-5 py-2.5 font-medium">Monitor</th>

@@ -132,7 +132,7 @@ export default function Overview() {
         </Card>
       )}
 
-      <div className="mt-6 grid gap-6 lg:grid-cols-2">
+      <div className="mt-6 grid gap-6 lg:grid-cols-2 [&>*]:min-w-0">
         <OpenIncidents />
         <Card>
           <CardHeader title="Recent failures" sub="The last failed checks across all monitors" />

@@ -404,7 +404,7 @@ export default function Settings() {
   return (
     <div data-testid="settings-page">
       <PageHeader title="Settings" sub="Alerts, channels and your account." />
-      <div className="grid gap-6 lg:grid-cols-2">
+      <div className="grid gap-6 lg:grid-cols-2 [&>*]:min-w-0">
         <TelegramCard />
         <ChannelsCard />
         <div className="lg:col-span-2">
