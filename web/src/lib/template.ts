@@ -76,7 +76,10 @@ export interface RenderResult {
 
 const TOKEN = /\{\{\s*([a-zA-Z_][a-zA-Z0-9_]*)\s*\}\}/g;
 
-/** Fills the placeholders of `template` (`{{ name }}` also accepted). Unknown ones stay visible. */
+/**
+ * Fills the placeholders of `template` (`{{ name }}` also accepted). Unknown ones stay visible.
+ * Same syntax as the notifier's (common/alert_template.h).
+ */
 export function renderTemplate(template: string, values: Partial<TemplateValues>): RenderResult {
   const unknown = new Set<string>();
   const used = new Set<Placeholder>();
@@ -90,6 +93,9 @@ export function renderTemplate(template: string, values: Partial<TemplateValues>
   });
   return { text, unknown: [...unknown], used: [...used] };
 }
+
+/** Longest template the api accepts (common/alert_template.h ALERT_TEMPLATE_MAX). */
+export const TEMPLATE_MAX = 2048;
 
 /** Telegram's limit for one message. */
 export const TELEGRAM_MAX = 4096;

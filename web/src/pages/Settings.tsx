@@ -5,7 +5,7 @@ import { ApiError } from '../lib/api';
 import { useAuth } from '../lib/auth';
 import { useChannels, useMe, useTelegramLink } from '../lib/queries';
 import { useCreateChannel, useDeleteChannel, useTestChannel, useUpdateChannel } from '../lib/mutations';
-import { ALERT_KINDS, DEFAULT_TEMPLATES, PLACEHOLDERS, PLACEHOLDER_HELP, TELEGRAM_MAX, renderTemplate, sampleValues, type AlertKind } from '../lib/template';
+import { ALERT_KINDS, DEFAULT_TEMPLATES, PLACEHOLDERS, PLACEHOLDER_HELP, TELEGRAM_MAX, renderTemplate, sampleValues, TEMPLATE_MAX, type AlertKind } from '../lib/template';
 import { formatDateTime } from '../lib/format';
 import type { Channel } from '../lib/types';
 import { Badge, Button, Card, CardHeader, EmptyState, ErrorBox, Field, Input, PageHeader, Segmented, Select, Skeleton, Textarea, cx } from '../components/ui';
@@ -315,6 +315,7 @@ function TemplateEditor() {
                 }}
                 data-testid="template-input"
                 spellCheck={false}
+                maxLength={TEMPLATE_MAX}
               />
             )}
           </Field>
@@ -335,7 +336,7 @@ function TemplateEditor() {
             </div>
           </div>
           <div className="flex flex-wrap gap-2 pt-1">
-            <Button variant="primary" disabled={!channel || !text.trim()} busy={update.isPending} onClick={() => void save(text)}>
+            <Button variant="primary" disabled={!channel || !text.trim() || preview.unknown.length > 0} busy={update.isPending} onClick={() => void save(text)}>
               Save template
             </Button>
             <Button
@@ -368,11 +369,11 @@ function TemplateEditor() {
           </div>
           {preview.unknown.length > 0 && (
             <p className="text-xs text-warn" role="status">
-              Unknown placeholder{preview.unknown.length > 1 ? 's' : ''}: {preview.unknown.map((u) => `{{${u}}}`).join(', ')} — sent as written.
+              Unknown placeholder{preview.unknown.length > 1 ? 's' : ''}: {preview.unknown.map((u) => `{{${u}}}`).join(', ')} — the server refuses templates with unknown placeholders.
             </p>
           )}
           <p className={cx('text-xs', preview.text.length > TELEGRAM_MAX ? 'text-down' : 'text-muted')}>
-            {preview.text.length} / {TELEGRAM_MAX} characters (Telegram's limit; longer messages are cut).
+            Template {text.length} / {TEMPLATE_MAX} characters · message {preview.text.length} / {TELEGRAM_MAX} (Telegram's limit; longer messages are cut).
           </p>
           <p className="text-xs text-muted">One template per channel is used for every kind of alert; placeholders that do not apply to a kind are left empty.</p>
         </div>
