@@ -54,6 +54,12 @@ function initial(m?: Monitor): FormState {
   };
 }
 
+/** The timeout for an interval (seconds) when the user has not chosen one: 10 s, or half a short interval. */
+export function defaultTimeout(intervalS: number): number {
+  if (!Number.isFinite(intervalS) || intervalS <= 0) return 10000;
+  return Math.max(1000, Math.min(10000, Math.floor((intervalS * 1000) / 2)));
+}
+
 /** Form state -> request body. Numbers that do not parse are sent as typed, so the API names them. */
 export function toPayload(f: FormState): MonitorInput {
   const n = (s: string): number | string => (s.trim() !== '' && Number.isFinite(Number(s)) ? Number(s) : s);
@@ -107,7 +113,16 @@ export default function MonitorForm({ monitor, onDone }: { monitor?: Monitor; on
   const [advanced, setAdvanced] = useState(false);
   const save = useSaveMonitor();
   const err = save.error instanceof ApiError ? save.error : null;
-  const set = <K extends keyof FormState>(k: K, v: FormState[K]) => setF((s) => ({ ...s, [k]: v }));
+  const [timeoutTouched, setTimeoutTouched] = useState(!!monitor);
+  const set = <K extends keyof FormState>(k: K, v: FormState[K]) => {
+    if (k === 'timeout_ms') setTimeoutTouched(true);
+    setF((s) => {
+      const next = { ...s, [k]: v };
+      // The api wants the timeout below the interval: follow short intervals until the user sets one.
+      if (k === 'interval' && !timeoutTouched) next.timeout_ms = String(defaultTimeout(Number(v)));
+      return next;
+    });
+  };
 
   useEffect(() => setF(initial(monitor)), [monitor]);
 
