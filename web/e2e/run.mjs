@@ -95,6 +95,7 @@ page.on('console', (m) => {
 
 async function shot(name, viewport) {
   if (viewport) await page.setViewportSize(viewport);
+  await page.evaluate(() => window.scrollTo(0, 0));
   await page.waitForTimeout(250);
   const file = path.join(SHOTS, `${name}.png`);
   await page.screenshot({ path: file, fullPage: true });

@@ -251,6 +251,7 @@ export default function MonitorDetail() {
   const m = useMonitor(id);
   const stats = useMonitorStats(id);
   const [s24, s7, s30] = stats.map((s) => s.data);
+  const wait = stats.some((s) => s.error) ? '—' : '…';
 
   if (m.error instanceof ApiError && m.error.status === 404) {
     return (
@@ -304,16 +305,16 @@ export default function MonitorDetail() {
 
       <div className="grid grid-cols-2 gap-3 sm:gap-4 lg:grid-cols-5">
         <Tile label="Uptime 24 h" tone={uptimeTone(s24?.uptime_percentage, s24?.total_checks)} sub={s24 ? `${s24.total_checks} checks, ${s24.down_count} failed` : undefined}>
-          <span data-testid="uptime-24h">{s24 ? (s24.total_checks ? formatPercent(s24.uptime_percentage) : '—') : '…'}</span>
+          <span data-testid="uptime-24h">{s24 ? (s24.total_checks ? formatPercent(s24.uptime_percentage) : '—') : wait}</span>
         </Tile>
         <Tile label="Uptime 7 days" tone={uptimeTone(s7?.uptime_percentage, s7?.total_checks)} sub={s7 ? `${s7.total_checks} checks` : undefined}>
-          {s7 ? (s7.total_checks ? formatPercent(s7.uptime_percentage) : '—') : '…'}
+          {s7 ? (s7.total_checks ? formatPercent(s7.uptime_percentage) : '—') : wait}
         </Tile>
         <Tile label="Uptime 30 days" tone={uptimeTone(s30?.uptime_percentage, s30?.total_checks)} sub={s30 ? `${s30.total_checks} checks` : undefined}>
-          {s30 ? (s30.total_checks ? formatPercent(s30.uptime_percentage) : '—') : '…'}
+          {s30 ? (s30.total_checks ? formatPercent(s30.uptime_percentage) : '—') : wait}
         </Tile>
         <Tile label="Avg response 24 h" sub={s24?.last_check ? `last ${formatMs(s24.last_check.response_time_ms)}` : undefined}>
-          {s24 ? (s24.total_checks ? formatMs(s24.avg_response_time) : '—') : '…'}
+          {s24 ? (s24.total_checks ? formatMs(s24.avg_response_time) : '—') : wait}
         </Tile>
         <div className="col-span-2 lg:col-span-1">
           {mon && (https || mon.cert_expires_at) ? (
