@@ -15,6 +15,16 @@ const variants: Record<Variant, string> = {
   danger: 'bg-down text-white hover:opacity-90 shadow-sm',
 };
 
+/** The classes of a Button, for links that look like one (no button inside a link). */
+export function buttonClass(variant: Variant = 'secondary', size: 'sm' | 'md' = 'md', className?: string): string {
+  return cx(
+    'inline-flex items-center justify-center gap-1.5 rounded-lg font-medium transition whitespace-nowrap',
+    size === 'sm' ? 'h-8 px-2.5 text-sm' : 'h-10 px-4 text-sm',
+    variants[variant],
+    className,
+  );
+}
+
 export const Button = forwardRef<HTMLButtonElement, ButtonHTMLAttributes<HTMLButtonElement> & { variant?: Variant; size?: 'sm' | 'md'; busy?: boolean }>(
   function Button({ variant = 'secondary', size = 'md', busy, className, children, disabled, ...rest }, ref) {
     return (

@@ -6,7 +6,7 @@ import { api, qs } from '../lib/api';
 import { useDashboard, useMonitors, POLL } from '../lib/queries';
 import { formatDuration, formatMs, formatRelative, shortUrl, formatDateTime } from '../lib/format';
 import type { Incident, Page } from '../lib/types';
-import { Badge, Button, Card, CardHeader, EmptyState, ErrorBox, PageHeader, Skeleton, StatusDot, cx } from '../components/ui';
+import { Badge, buttonClass, Card, CardHeader, EmptyState, ErrorBox, PageHeader, Skeleton, StatusDot, cx } from '../components/ui';
 import { IconAlert, IconPlus } from '../components/icons';
 import { overviewCounts } from './overviewCounts';
 
@@ -92,10 +92,8 @@ export default function Overview() {
         title="Overview"
         sub="Everything you monitor, refreshed every few seconds."
         actions={
-          <Link to="/monitors?new=1">
-            <Button variant="primary" tabIndex={-1}>
-              <IconPlus size={16} /> Add monitor
-            </Button>
+          <Link to="/monitors?new=1" className={buttonClass('primary')}>
+            <IconPlus size={16} /> Add monitor
           </Link>
         }
       />
@@ -120,10 +118,8 @@ export default function Overview() {
           <EmptyState
             title="No monitors yet"
             action={
-              <Link to="/monitors?new=1">
-                <Button variant="primary" tabIndex={-1}>
-                  <IconPlus size={16} /> Add your first monitor
-                </Button>
+              <Link to="/monitors?new=1" className={buttonClass('primary')}>
+                <IconPlus size={16} /> Add your first monitor
               </Link>
             }
           >
