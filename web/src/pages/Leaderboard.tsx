@@ -18,7 +18,10 @@ function Board({ title, sub, rows, rank, loading, error }: { title: string; sub:
   const list = rankLeaderboard(rows, rank)
     .filter((r) => (latency ? r.avg_ms !== null : r.uptime !== null))
     .slice(0, 5);
-  const max = Math.max(1, ...list.map((r) => (latency ? r.avg_ms || 0 : 100)));
+  const max = Math.max(1, ...list.map((r) => r.avg_ms || 0));
+  // Uptimes sit close to 100%: scale the bars from just below the lowest one, so they differ.
+  const ups = rows.map((r) => r.uptime).filter((u): u is number => u !== null);
+  const lo = ups.length ? Math.max(0, Math.floor(Math.min(...ups)) - 1) : 0;
   const bar = rank === 'fastest' || rank === 'best' ? 'bg-up' : rank === 'slowest' ? 'bg-warn' : 'bg-down';
   return (
     <Card data-testid={`board-${rank}`}>
@@ -37,7 +40,7 @@ function Board({ title, sub, rows, rank, loading, error }: { title: string; sub:
         <ol className="divide-y divide-border">
           {list.map((r, i) => {
             const value = latency ? r.avg_ms! : r.uptime!;
-            const pct = latency ? (value / max) * 100 : Math.max(2, value);
+            const pct = latency ? (value / max) * 100 : Math.max(2, ((value - lo) / Math.max(1e-9, 100 - lo)) * 100);
             return (
               <li key={r.id || r.name}>
                 <Link to={`/monitors/${r.id}`} className="flex items-center gap-3 px-4 py-3 hover:bg-elev sm:px-5">
