@@ -1109,6 +1109,24 @@ static size_t on_read(char *p, size_t size, size_t n, void *ud)
     return want;
 }
 
+/* Progress callback: marks the request sent once its body (if any) is all out. */
+struct progress {
+    volatile int *sent;
+    curl_off_t body_len;
+};
+
+static int on_progress(void *ud, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+                       curl_off_t ulnow)
+{
+    struct progress *p = ud;
+    (void)dltotal;
+    (void)dlnow;
+    (void)ultotal;
+    if (p->sent && p->body_len > 0 && ulnow >= p->body_len)
+        __atomic_store_n(p->sent, 1, __ATOMIC_SEQ_CST);
+    return 0;
+}
+
 static int has_header(const char *const *headers, const char *name)
 {
     size_t len = strlen(name);
@@ -1151,6 +1169,12 @@ int http_request(const struct api *api, const struct http_req *req, struct http_
     curl_easy_setopt(c, CURLOPT_HEADERDATA, &hdrs);
     curl_easy_setopt(c, CURLOPT_ERRORBUFFER, resp->error);
     curl_easy_setopt(c, CURLOPT_FORBID_REUSE, 1L);
+    struct progress prog = {.sent = req->sent, .body_len = (curl_off_t)blen};
+    if (req->sent) {
+        curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+        curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
+        curl_easy_setopt(c, CURLOPT_XFERINFODATA, &prog);
+    }
 
     hl = curl_slist_append(hl, "Expect:");
     if (req->body && !has_header(req->headers, "Content-Type"))

@@ -171,6 +171,7 @@ struct http_req {
     const char *src_ip;         /* source address; NULL = a fresh one */
     int chunked;                /* send the body with chunked transfer encoding */
     long timeout_ms;            /* 0 = 30 s */
+    volatile int *sent;         /* when set: becomes 1 once the whole body is sent */
 };
 
 struct http_resp {

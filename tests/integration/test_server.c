@@ -477,6 +477,7 @@ struct login_job {
     struct http_resp resp;
     int rc;
     int64_t done_ms;
+    volatile int sent;
 };
 
 static void *login_thread(void *arg)
@@ -484,8 +485,11 @@ static void *login_thread(void *arg)
     struct login_job *job = arg;
     char body[256];
     snprintf(body, sizeof(body), "{\"email\":\"%s\",\"password\":\"%s\"}", job->email, PASSWORD);
-    struct http_req req = {
-        .path = "/api/v1/accounts/login", .body = body, .src_ip = job->src_ip, .timeout_ms = 60000};
+    struct http_req req = {.path = "/api/v1/accounts/login",
+                           .body = body,
+                           .src_ip = job->src_ip,
+                           .timeout_ms = 60000,
+                           .sent = &job->sent};
     job->rc = http_request(job->api, &req, &job->resp);
     job->done_ms = mono_ms();
     return NULL;
@@ -505,8 +509,12 @@ static void test_sigterm_finishes_inflight_login(void **state)
     struct login_job job = {.api = api, .email = email, .src_ip = harness_next_ip()};
     pthread_t th;
     assert_int_equal(pthread_create(&th, NULL, login_thread, &job), 0);
-    /* Well inside the login's password check, which costs about what the signup did. */
-    sleep_ms(hash_ms / 3 > 30 ? hash_ms / 3 : 30);
+    /* Once the request is out, well inside the login's password check, which costs about
+     * what the signup did. */
+    int64_t deadline = mono_ms() + 10000;
+    while (!__atomic_load_n(&job.sent, __ATOMIC_SEQ_CST) && mono_ms() < deadline)
+        sleep_ms(1);
+    sleep_ms(hash_ms / 4 > 20 ? hash_ms / 4 : 20);
     int64_t killed_ms = mono_ms();
     assert_int_equal(kill(api->pid, SIGTERM), 0);
     pthread_join(th, NULL);
