@@ -663,6 +663,37 @@ static void test_logout_revokes_token(void **state)
     api_stop_clean(api);
 }
 
+/* Two api processes on one database (two replicas behind a load balancer): a token
+ * logged out through one is refused by the other right away. */
+static void test_logout_revokes_on_every_replica(void **state)
+{
+    (void)state;
+    struct api *a = api_start(NULL);
+    struct api *b = api_start(NULL);
+    char *email = unique_email("replicas");
+    struct http_resp r;
+    signup_ok(a, email, PASSWORD);
+    char *tok = login_ok(a, email, PASSWORD);
+    for (int i = 0; i < 4; i++) {
+        http_get(b, ME, tok, &r);
+        expect_status(&r, 200);
+        http_resp_free(&r);
+    }
+    http_send(a, "POST", LOGOUT, tok, NULL, NULL, &r);
+    expect_status(&r, 200);
+    http_resp_free(&r);
+    http_get(b, ME, tok, &r);
+    if (r.status != 401)
+        fail_msg("the other replica still accepts the logged-out token: HTTP %ld %s", r.status,
+                 r.body);
+    expect_detail(&r, 401, INVALID_TOKEN_MSG);
+    http_resp_free(&r);
+    free(tok);
+    free(email);
+    api_stop_clean(b);
+    api_stop_clean(a);
+}
+
 static void test_me_token_and_bearer(void **state)
 {
     (void)state;
@@ -883,6 +914,7 @@ int main(void)
         cmocka_unit_test_teardown(test_login_wrong_credentials, harness_test_teardown),
         cmocka_unit_test_teardown(test_login_bad_input, harness_test_teardown),
         cmocka_unit_test_teardown(test_logout_revokes_token, harness_test_teardown),
+        cmocka_unit_test_teardown(test_logout_revokes_on_every_replica, harness_test_teardown),
         cmocka_unit_test_teardown(test_me_token_and_bearer, harness_test_teardown),
         cmocka_unit_test_teardown(test_auth_missing_and_invalid, harness_test_teardown),
         cmocka_unit_test_teardown(test_signup_throttle_per_ip, harness_test_teardown),
