@@ -16,7 +16,7 @@ struct db {
     char *conninfo;
     char *application_name;
     PGconn *conn;
-    int64_t last_attempt_us; /* of the last failed connect, to pace retries */
+    int64_t last_attempt_us;               /* of the last failed connect, to pace retries */
     const char *prepared[DB_MAX_PREPARED]; /* sql of statement "s<i>" on this connection */
     int nprepared;
     char err[512];
