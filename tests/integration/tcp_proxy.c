@@ -269,8 +269,13 @@ struct tcp_proxy *tcp_proxy_start(const char *target_host, int target_port)
         return NULL;
     p->listen_fd = p->cmd[0] = p->cmd[1] = p->ack[0] = p->ack[1] = -1;
     hints.ai_socktype = SOCK_STREAM;
+    hints.ai_family = AF_INET; /* "localhost" as 127.0.0.1, where local servers listen */
     snprintf(port, sizeof(port), "%d", target_port);
     int gai = getaddrinfo(target_host, port, &hints, &ai);
+    if (gai != 0) {
+        hints.ai_family = AF_UNSPEC;
+        gai = getaddrinfo(target_host, port, &hints, &ai);
+    }
     if (gai != 0 || !ai) {
         fprintf(stderr, "tcp_proxy: %s:%d: %s\n", target_host, target_port, gai_strerror(gai));
         free(p);
