@@ -17,9 +17,9 @@
 
 enum monitor_type { MONITOR_HTTP = 0, MONITOR_TCP, MONITOR_PING };
 
-#define MONITOR_NAME_MAX 255  /* characters */
-#define MONITOR_URL_MAX 2048  /* characters; a URL is printable ASCII (punycode for IDNs) */
-#define MONITOR_HOST_MAX 255  /* the host part of the url */
+#define MONITOR_NAME_MAX 255 /* characters */
+#define MONITOR_URL_MAX 2048 /* characters; a URL is printable ASCII (punycode for IDNs) */
+#define MONITOR_HOST_MAX 255 /* the host part of the url */
 #define MONITOR_HEADERS_MAX 32
 #define MONITOR_HEADER_NAME_MAX 128   /* bytes (a token is ASCII) */
 #define MONITOR_HEADER_VALUE_MAX 4096 /* bytes */
@@ -107,8 +107,9 @@ const char *monitor_type_name(enum monitor_type type);
 
 /* Applies body (a JSON object, borrowed) to f, which holds the defaults or the stored row,
  * validating as mode asks against min_interval (STATUSHAWK_MIN_INTERVAL). Errors go to
- * errors (DRF shape); f is valid to write only when errors stays empty. */
-void monitor_input_parse(json_t *body, enum monitor_input_mode mode, int min_interval,
-                         struct monitor_fields *f, json_t *errors);
+ * errors (DRF shape); f is valid to write only when errors stays empty. Returns 0, or -1
+ * on out of memory. */
+int monitor_input_parse(json_t *body, enum monitor_input_mode mode, int min_interval,
+                        struct monitor_fields *f, json_t *errors);
 
 #endif

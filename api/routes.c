@@ -3,6 +3,7 @@
 #include "api/accounts.h"
 #include "api/health.h"
 #include "api/metrics.h"
+#include "api/monitors.h"
 #include "api/router.h"
 
 const struct route api_routes[] = {
@@ -14,6 +15,16 @@ const struct route api_routes[] = {
     {EVHTTP_REQ_POST, "/api/v1/accounts/login", 0, accounts_login},
     {EVHTTP_REQ_POST, "/api/v1/accounts/logout", ROUTE_AUTH, accounts_logout},
     {EVHTTP_REQ_GET, "/api/v1/accounts/me", ROUTE_AUTH, accounts_me},
+
+    /* monitors (api/monitors.c) */
+    {EVHTTP_REQ_GET, "/api/v1/monitors", ROUTE_AUTH, monitors_list},
+    {EVHTTP_REQ_POST, "/api/v1/monitors", ROUTE_AUTH, monitors_create},
+    {EVHTTP_REQ_GET, "/api/v1/monitors/{id}", ROUTE_AUTH, monitors_get},
+    {EVHTTP_REQ_PUT, "/api/v1/monitors/{id}", ROUTE_AUTH, monitors_replace},
+    {EVHTTP_REQ_PATCH, "/api/v1/monitors/{id}", ROUTE_AUTH, monitors_patch},
+    {EVHTTP_REQ_DELETE, "/api/v1/monitors/{id}", ROUTE_AUTH, monitors_delete},
+    {EVHTTP_REQ_POST, "/api/v1/monitors/{id}/check", ROUTE_AUTH, monitors_check},
+    /* end monitors */
 };
 
 const size_t api_routes_count = sizeof(api_routes) / sizeof(api_routes[0]);
