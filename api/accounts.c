@@ -328,8 +328,11 @@ void accounts_login(struct api_request *r)
 void accounts_logout(struct api_request *r)
 {
     const char *params[] = {r->user.token_hash};
-    enum db_status st =
-        db_exec(r->worker->db, NULL, "DELETE FROM api_tokens WHERE key_hash = $1", 1, params);
+    /* The NOTIFY reaches every api worker's token cache (see token_cache.h). */
+    static const char sql[] =
+        "WITH d AS (DELETE FROM api_tokens WHERE key_hash = $1 RETURNING key_hash)"
+        " SELECT pg_notify('" TOKEN_CACHE_CHANNEL "', key_hash) FROM d";
+    enum db_status st = db_exec(r->worker->db, NULL, sql, 1, params);
     if (st != DB_OK) {
         api_reply_db_error(r, st);
         return;

@@ -36,7 +36,7 @@ bad:
     return -1;
 }
 
-int api_config_load(struct api_config *cfg, char *err, size_t errlen)
+int api_config_load(struct api_config *cfg, unsigned flags, char *err, size_t errlen)
 {
     static const struct config_entry table[] = {
         {"STATUSHAWK_LISTEN", CONFIG_STRING, offsetof(struct api_config, listen), "0.0.0.0:8000", 0,
@@ -53,7 +53,7 @@ int api_config_load(struct api_config *cfg, char *err, size_t errlen)
         {"STATUSHAWK_SHUTDOWN_TIMEOUT", CONFIG_INT, offsetof(struct api_config, shutdown_timeout),
          "30", 1, 3600},
         {"STATUSHAWK_TOKEN_CACHE_SECONDS", CONFIG_INT,
-         offsetof(struct api_config, token_cache_seconds), "2", 0, 60},
+         offsetof(struct api_config, token_cache_seconds), "5", 0, 60},
         {"SECRET_KEY", CONFIG_STRING, offsetof(struct api_config, secret_key), "", 0, 0},
         {"STATUSHAWK_WEB_ROOT", CONFIG_STRING, offsetof(struct api_config, web_root), "", 0, 0},
         {"STATUSHAWK_ALLOW_PRIVATE_TARGETS", CONFIG_BOOL,
@@ -71,7 +71,7 @@ int api_config_load(struct api_config *cfg, char *err, size_t errlen)
     };
 
     memset(cfg, 0, sizeof(*cfg));
-    if (config_load_common(&cfg->common, err, errlen) != 0)
+    if (config_load_common_opts(&cfg->common, flags, err, errlen) != 0)
         return -1;
     cfg->threads = config_cpu_count();
     cfg->work_threads = config_cpu_count();

@@ -28,7 +28,7 @@ struct api_config {
     const char *telegram_webhook_secret; /* TELEGRAM_WEBHOOK_SECRET, or "" */
 };
 
-/* 0, or -1 with "NAME: what is wrong" in err. */
-int api_config_load(struct api_config *cfg, char *err, size_t errlen);
+/* 0, or -1 with "NAME: what is wrong" in err. flags as for config_load_common_opts. */
+int api_config_load(struct api_config *cfg, unsigned flags, char *err, size_t errlen);
 
 #endif

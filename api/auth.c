@@ -50,7 +50,7 @@ int auth_authenticate(struct api_request *r)
     if (!key || !crypto_token_well_formed(key))
         return reply_unauthorized(r, "Invalid token.");
     crypto_token_hash(key, r->user.token_hash);
-    if (token_cache_get(r->user.token_hash, &r->user))
+    if (token_cache_get(r->worker, r->user.token_hash, &r->user))
         return 0;
     params[0] = r->user.token_hash;
     st = db_exec_prepared(r->worker->db, &res, sql, 1, params);

@@ -55,7 +55,10 @@ int main(int argc, char **argv)
         usage(stderr);
         return 2;
     }
-    if (api_config_load(&cfg, err, sizeof(err)) != 0)
+    /* migrate and createsuperuser work on PostgreSQL alone: jobs that run them need no
+     * Redis settings. */
+    if (api_config_load(&cfg, strcmp(cmd, "serve") == 0 ? 0 : CONFIG_REDIS_OPTIONAL, err,
+                        sizeof(err)) != 0)
         config_die("statushawk-api", err);
     log_init("api", cfg.common.log_level, cfg.common.log_format);
 

@@ -93,6 +93,8 @@ static int worker_init(struct worker *w, struct server *s, int index, int port)
     w->redis = redis_new(&s->cfg->common.redis, REDIS_TIMEOUT_MS);
     if (!w->http || !w->db || !w->redis)
         return -1;
+    db_set_timeout(w->db, s->cfg->common.db_timeout_ms);
+    db_listen(w->db, TOKEN_CACHE_CHANNEL);
     evhttp_set_allowed_methods(w->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_PUT |
                                             EVHTTP_REQ_PATCH | EVHTTP_REQ_DELETE | EVHTTP_REQ_HEAD |
                                             EVHTTP_REQ_OPTIONS);

@@ -26,6 +26,7 @@ struct worker {
     int draining; /* SIGTERM seen: answer what is in flight, then stop */
     int64_t drain_deadline_us;
     struct event *drain_timer;
+    long token_generation; /* of w->db's connection when the token cache last synced */
     pthread_t thread;
 };
 

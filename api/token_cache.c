@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "api/request.h"
+#include "common/db.h"
 #include "common/timeutil.h"
 
 #define SLOTS 8192
@@ -35,12 +36,38 @@ static struct slot *slot_for(const char *token_hash)
     return &slots[strtoul(head, NULL, 16) % SLOTS];
 }
 
-int token_cache_get(const char *token_hash, struct auth_user *user)
+static void forget_revoked(const char *token_hash, void *arg)
+{
+    token_cache_forget(token_hash);
+}
+
+static void flush_all(void)
+{
+    pthread_mutex_lock(&lock);
+    memset(slots, 0, sizeof(slots));
+    pthread_mutex_unlock(&lock);
+}
+
+/* Applies the revocations that reached w's connection; 0 when the cache must not be
+ * trusted because that connection is not live. */
+static int sync_revocations(struct worker *w)
+{
+    long generation = db_notifications(w->db, forget_revoked, NULL);
+    if (generation < 0)
+        return 0;
+    if (generation != w->token_generation) {
+        flush_all(); /* a new connection: what the old one missed is unknown */
+        w->token_generation = generation;
+    }
+    return 1;
+}
+
+int token_cache_get(struct worker *w, const char *token_hash, struct auth_user *user)
 {
     struct slot *s;
     int hit;
 
-    if (ttl_us == 0)
+    if (ttl_us == 0 || !sync_revocations(w))
         return 0;
     s = slot_for(token_hash);
     pthread_mutex_lock(&lock);

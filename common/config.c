@@ -181,7 +181,7 @@ static int load_database(struct common_config *c, char *err, size_t errlen)
     return 0;
 }
 
-static int load_redis(struct common_config *c, char *err, size_t errlen)
+static int load_redis(struct common_config *c, unsigned flags, char *err, size_t errlen)
 {
     const char *name = "REDIS_URL";
     const char *url = env_value(name);
@@ -191,6 +191,8 @@ static int load_redis(struct common_config *c, char *err, size_t errlen)
         name = "CELERY_BROKER_URL";
         url = env_value(name);
     }
+    if (!url && (flags & CONFIG_REDIS_OPTIONAL))
+        return 0;
     if (!url) {
         snprintf(err, errlen, "REDIS_URL: must be set (or CELERY_BROKER_URL)");
         return -1;
@@ -199,16 +201,24 @@ static int load_redis(struct common_config *c, char *err, size_t errlen)
         snprintf(err, errlen, "%s: %s", name, why);
         return -1;
     }
+    c->has_redis = 1;
     return 0;
 }
 
 int config_load_common(struct common_config *c, char *err, size_t errlen)
+{
+    return config_load_common_opts(c, 0, err, errlen);
+}
+
+int config_load_common_opts(struct common_config *c, unsigned flags, char *err, size_t errlen)
 {
     static const struct config_entry table[] = {
         {"STATUSHAWK_REDIS_PREFIX", CONFIG_STRING, offsetof(struct common_config, redis_prefix),
          "sh:", 0, 0},
         {"LOG_LEVEL", CONFIG_LOG_LEVEL, offsetof(struct common_config, log_level), "info", 0, 0},
         {"LOG_FORMAT", CONFIG_LOG_FORMAT, offsetof(struct common_config, log_format), "text", 0, 0},
+        {"STATUSHAWK_DB_TIMEOUT_MS", CONFIG_INT, offsetof(struct common_config, db_timeout_ms),
+         "5000", 100, 3600000},
     };
 
     memset(c, 0, sizeof(*c));
@@ -220,7 +230,7 @@ int config_load_common(struct common_config *c, char *err, size_t errlen)
     }
     if (load_database(c, err, errlen) != 0)
         return -1;
-    return load_redis(c, err, errlen);
+    return load_redis(c, flags, err, errlen);
 }
 
 void config_die(const char *prog, const char *err)

@@ -40,11 +40,19 @@ struct common_config {
     const char *redis_prefix;
     enum log_level log_level;
     enum log_format log_format;
+    int db_timeout_ms; /* STATUSHAWK_DB_TIMEOUT_MS: the longest one query may take */
+    int has_redis;     /* 0 only when loaded with CONFIG_REDIS_OPTIONAL and none is set */
 };
 
 /* DATABASE_URL (or DB_HOST, DB_PORT, DB_NAME, DB_USER, DB_PASSWORD), REDIS_URL (or
- * CELERY_BROKER_URL), STATUSHAWK_REDIS_PREFIX, LOG_LEVEL, LOG_FORMAT. 0 or -1 + err. */
+ * CELERY_BROKER_URL), STATUSHAWK_REDIS_PREFIX, STATUSHAWK_DB_TIMEOUT_MS, LOG_LEVEL,
+ * LOG_FORMAT. 0 or -1 + err. */
 int config_load_common(struct common_config *c, char *err, size_t errlen);
+
+/* For commands that never touch Redis (migrate, createsuperuser): a missing REDIS_URL is
+ * not an error then, though a malformed one still is. */
+#define CONFIG_REDIS_OPTIONAL 1u
+int config_load_common_opts(struct common_config *c, unsigned flags, char *err, size_t errlen);
 
 /* Prints "<prog>: <err>" to stderr and exits with status 2. */
 void config_die(const char *prog, const char *err) __attribute__((noreturn));

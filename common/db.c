@@ -19,6 +19,9 @@ struct db {
     int64_t last_attempt_us;               /* of the last failed connect, to pace retries */
     const char *prepared[DB_MAX_PREPARED]; /* sql of statement "s<i>" on this connection */
     int nprepared;
+    int timeout_ms;             /* per query; 0 = wait as long as it takes */
+    const char *listen_channel; /* LISTENed on each new connection, or NULL */
+    long generation;            /* connections made so far */
     char err[512];
 };
 
@@ -97,6 +100,21 @@ static void db_notice(void *arg, const char *message)
     log_debug("postgres notice: %.*s", (int)strcspn(message, "\n"), message);
 }
 
+static int db_listen_now(struct db *db)
+{
+    char sql[96];
+    PGresult *r;
+    int ok;
+
+    snprintf(sql, sizeof(sql), "LISTEN %s", db->listen_channel);
+    r = PQexec(db->conn, sql);
+    ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+    if (!ok)
+        set_error(db, PQresultErrorMessage(r));
+    PQclear(r);
+    return ok ? 0 : -1;
+}
+
 static int db_ensure(struct db *db)
 {
     static const char *const keys[] = {"application_name", "connect_timeout", "keepalives_idle",
@@ -124,8 +142,31 @@ static int db_ensure(struct db *db)
         return -1;
     }
     PQsetNoticeProcessor(db->conn, db_notice, NULL);
+    if (db->listen_channel && db_listen_now(db) != 0) {
+        db_drop(db);
+        return -1;
+    }
+    db->generation++;
     db->last_attempt_us = 0;
     return 0;
+}
+
+void db_listen(struct db *db, const char *channel)
+{
+    db->listen_channel = channel;
+}
+
+long db_notifications(struct db *db, void (*fn)(const char *payload, void *arg), void *arg)
+{
+    PGnotify *n;
+
+    if (!db->conn || PQstatus(db->conn) != CONNECTION_OK || !PQconsumeInput(db->conn))
+        return -1;
+    while ((n = PQnotifies(db->conn)) != NULL) {
+        fn(n->extra, arg);
+        PQfreemem(n);
+    }
+    return db->generation;
 }
 
 static int is_connection_error(const PGresult *res, const PGconn *conn)
@@ -166,6 +207,66 @@ static enum db_status db_result(struct db *db, PGresult *r, PGresult **res)
     return DB_ERROR;
 }
 
+void db_set_timeout(struct db *db, int timeout_ms)
+{
+    db->timeout_ms = timeout_ms;
+}
+
+/* Collects the results of what was just sent, waiting at most the query timeout. A
+ * server that holds the connection open but stops answering must not hold this thread
+ * with it: past the deadline the connection is dropped. Returns the first error result,
+ * else the last result; -1 on timeout. */
+static int db_wait(struct db *db, PGresult **out)
+{
+    int64_t deadline = db->timeout_ms ? time_mono_us() + (int64_t)db->timeout_ms * 1000 : 0;
+    PGresult *kept = NULL, *r;
+
+    for (;;) {
+        while (PQisBusy(db->conn)) {
+            struct pollfd pfd = {.fd = PQsocket(db->conn), .events = POLLIN};
+            int wait_ms = -1;
+            if (deadline) {
+                int64_t left = deadline - time_mono_us();
+                if (left <= 0)
+                    goto timeout;
+                wait_ms = (int)((left + 999) / 1000);
+            }
+            if (poll(&pfd, 1, wait_ms) == 0)
+                goto timeout;
+            if (!PQconsumeInput(db->conn))
+                break; /* PQgetResult reports the broken connection */
+        }
+        r = PQgetResult(db->conn);
+        if (!r)
+            break;
+        if (kept && PQresultStatus(kept) == PGRES_FATAL_ERROR) {
+            PQclear(r);
+            continue;
+        }
+        PQclear(kept);
+        kept = r;
+    }
+    *out = kept;
+    return 0;
+timeout:
+    PQclear(kept);
+    snprintf(db->err, sizeof(db->err), "no answer within %d ms", db->timeout_ms);
+    return -1;
+}
+
+/* sent: whether the PQsend* call succeeded. */
+static enum db_status db_finish(struct db *db, int sent, PGresult **res)
+{
+    PGresult *r = NULL;
+
+    if (sent && db_wait(db, &r) != 0) {
+        log_warn("postgres: %s; dropping the connection", db->err);
+        db_drop(db);
+        return DB_UNAVAILABLE;
+    }
+    return db_result(db, r, res);
+}
+
 enum db_status db_exec(struct db *db, PGresult **res, const char *sql, int nparams,
                        const char *const *params)
 {
@@ -173,7 +274,8 @@ enum db_status db_exec(struct db *db, PGresult **res, const char *sql, int npara
         *res = NULL;
     if (db_ensure(db) != 0)
         return DB_UNAVAILABLE;
-    return db_result(db, PQexecParams(db->conn, sql, nparams, NULL, params, NULL, NULL, 0), res);
+    return db_finish(db, PQsendQueryParams(db->conn, sql, nparams, NULL, params, NULL, NULL, 0),
+                     res);
 }
 
 enum db_status db_exec_prepared(struct db *db, PGresult **res, const char *sql, int nparams,
@@ -193,20 +295,20 @@ enum db_status db_exec_prepared(struct db *db, PGresult **res, const char *sql, 
         if (i == DB_MAX_PREPARED)
             return db_exec(db, res, sql, nparams, params);
         snprintf(name, sizeof(name), "s%d", i);
-        st = db_result(db, PQprepare(db->conn, name, sql, nparams, NULL), NULL);
+        st = db_finish(db, PQsendPrepare(db->conn, name, sql, nparams, NULL), NULL);
         if (st != DB_OK)
             return st;
         db->prepared[db->nprepared++] = sql;
     }
     snprintf(name, sizeof(name), "s%d", i);
-    return db_result(db, PQexecPrepared(db->conn, name, nparams, params, NULL, NULL, 0), res);
+    return db_finish(db, PQsendQueryPrepared(db->conn, name, nparams, params, NULL, NULL, 0), res);
 }
 
 enum db_status db_exec_script(struct db *db, const char *sql)
 {
     if (db_ensure(db) != 0)
         return DB_UNAVAILABLE;
-    return db_result(db, PQexec(db->conn, sql), NULL);
+    return db_finish(db, PQsendQuery(db->conn, sql), NULL);
 }
 
 enum db_status db_ping(struct db *db)

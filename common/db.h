@@ -22,6 +22,20 @@ struct db;
 struct db *db_new(const char *conninfo, const char *application_name);
 void db_free(struct db *db);
 
+/* Bounds how long one query may take (0, the default: no bound). Past it the connection
+ * is dropped and the query reports DB_UNAVAILABLE: a database that hangs must not hang
+ * its callers. */
+void db_set_timeout(struct db *db, int timeout_ms);
+
+/* LISTENs on channel (a plain lower-case identifier, borrowed for the db's life) on
+ * every connection this db makes from now on. */
+void db_listen(struct db *db, const char *channel);
+
+/* Hands each notification received so far to fn (payload, arg) without waiting.
+ * Returns the connection's generation — it changes with every reconnect, when
+ * notifications may have been missed — or -1 when there is no live connection. */
+long db_notifications(struct db *db, void (*fn)(const char *payload, void *arg), void *arg);
+
 /* Runs sql with nparams text parameters ($1..); params[i] NULL means SQL NULL.
  * On DB_OK and when res is not NULL, *res is a new result the caller PQclear()s. */
 enum db_status db_exec(struct db *db, PGresult **res, const char *sql, int nparams,

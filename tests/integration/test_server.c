@@ -401,8 +401,8 @@ static void test_body_too_large_413(void **state)
     api_stop_clean(api);
 }
 
-/* Far over the limit the answer is still the API's JSON 413, with Content-Length and
- * chunked, and the server carries on. */
+/* Far over the limit the answer is still a 413, with Content-Length and chunked, and the
+ * server carries on. */
 static void test_body_far_too_large_413(void **state)
 {
     (void)state;
@@ -414,10 +414,10 @@ static void test_body_far_too_large_413(void **state)
         if (http_request(api, &req, &r) != 0)
             fail_msg("8 MiB body (%s): no response: %s", chunked ? "chunked" : "Content-Length",
                      r.error);
-        if (!json_is_object(r.json))
-            fail_msg("8 MiB body (%s): HTTP %ld with a body that is not JSON: %.300s",
-                     chunked ? "chunked" : "Content-Length", r.status, r.body);
-        expect_detail(&r, 413, NULL);
+        /* Past the transport cap (docs/architecture.md, "Body limit, two tiers") libevent
+         * refuses the body itself, before any of it is buffered: still a 413, but with
+         * libevent's own page, which libevent 2.1 offers no way to replace. */
+        expect_status(&r, 413);
         http_resp_free(&r);
     }
     free(big);

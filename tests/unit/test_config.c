@@ -32,7 +32,7 @@ static const char *const all_vars[] = {
     "STATUSHAWK_CORS_ORIGINS",
     "STATUSHAWK_PBKDF2_ITERATIONS",
     "STATUSHAWK_TRUST_PROXY",
-    "STATUSHAWK_SHUTDOWN_TIMEOUT", "STATUSHAWK_TOKEN_CACHE_SECONDS",
+    "STATUSHAWK_SHUTDOWN_TIMEOUT", "STATUSHAWK_TOKEN_CACHE_SECONDS", "STATUSHAWK_DB_TIMEOUT_MS",
 };
 
 static int clean_env(void **state)
@@ -49,7 +49,7 @@ static void test_defaults(void **state)
     struct api_config cfg;
     char err[CONFIG_ERR_MAX] = "";
 
-    assert_int_equal(api_config_load(&cfg, err, sizeof(err)), 0);
+    assert_int_equal(api_config_load(&cfg, 0, err, sizeof(err)), 0);
     assert_string_equal(cfg.common.database_url, "postgresql://u:p@db.example:5432/statushawk");
     assert_string_equal(cfg.common.redis.host, "cache.example");
     assert_int_equal(cfg.common.redis.port, 6380);
@@ -57,6 +57,8 @@ static void test_defaults(void **state)
     assert_string_equal(cfg.common.redis_prefix, "sh:");
     assert_int_equal(cfg.common.log_level, SH_LOG_INFO);
     assert_int_equal(cfg.common.log_format, SH_LOG_TEXT);
+    assert_int_equal(cfg.common.db_timeout_ms, 5000);
+    assert_int_equal(cfg.common.has_redis, 1);
     assert_string_equal(cfg.listen_host, "0.0.0.0");
     assert_int_equal(cfg.listen_port, 8000);
     assert_int_equal(cfg.pbkdf2_iterations, 600000);
@@ -77,7 +79,7 @@ static void test_explicit_values(void **state)
     setenv("LOG_LEVEL", "WARNING", 1);
     setenv("LOG_FORMAT", "json", 1);
     setenv("STATUSHAWK_CORS_ORIGINS", "http://a.example, http://b.example", 1);
-    assert_int_equal(api_config_load(&cfg, err, sizeof(err)), 0);
+    assert_int_equal(api_config_load(&cfg, 0, err, sizeof(err)), 0);
     assert_string_equal(cfg.listen_host, "::1");
     assert_int_equal(cfg.listen_port, 9001);
     assert_int_equal(cfg.threads, 7);
@@ -143,7 +145,7 @@ static void test_bad_values_name_the_variable(void **state)
         char err[CONFIG_ERR_MAX] = "";
         clean_env(state);
         setenv(bad_cases[i].var, bad_cases[i].value, 1);
-        if (api_config_load(&cfg, err, sizeof(err)) != -1)
+        if (api_config_load(&cfg, 0, err, sizeof(err)) != -1)
             fail_msg("%s=%s was accepted", bad_cases[i].var, bad_cases[i].value);
         if (strncmp(err, bad_cases[i].expect, strlen(bad_cases[i].expect)) != 0)
             fail_msg("%s=%s: got \"%s\"", bad_cases[i].var, bad_cases[i].value, err);
@@ -173,6 +175,12 @@ static void test_missing_database_and_redis(void **state)
     unsetenv("REDIS_URL");
     assert_int_equal(config_load_common(&c, err, sizeof(err)), -1);
     assert_string_equal(err, "REDIS_URL: must be set (or CELERY_BROKER_URL)");
+
+    /* Commands without Redis accept its absence, but not a malformed value. */
+    assert_int_equal(config_load_common_opts(&c, CONFIG_REDIS_OPTIONAL, err, sizeof(err)), 0);
+    assert_int_equal(c.has_redis, 0);
+    setenv("REDIS_URL", "http://nope", 1);
+    assert_int_equal(config_load_common_opts(&c, CONFIG_REDIS_OPTIONAL, err, sizeof(err)), -1);
 }
 
 static void test_empty_counts_as_unset(void **state)
@@ -181,7 +189,7 @@ static void test_empty_counts_as_unset(void **state)
     char err[CONFIG_ERR_MAX] = "";
     setenv("STATUSHAWK_API_THREADS", "", 1);
     setenv("LOG_FORMAT", "", 1);
-    assert_int_equal(api_config_load(&cfg, err, sizeof(err)), 0);
+    assert_int_equal(api_config_load(&cfg, 0, err, sizeof(err)), 0);
     assert_int_equal(cfg.threads, config_cpu_count());
     assert_int_equal(cfg.common.log_format, SH_LOG_TEXT);
 }
