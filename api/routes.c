@@ -1,10 +1,12 @@
 /* routes: the api's route table. Every path answers with and without a trailing
  * slash (see router.c). */
 #include "api/accounts.h"
+#include "api/channels.h"
 #include "api/health.h"
 #include "api/metrics.h"
 #include "api/monitors.h"
 #include "api/router.h"
+#include "api/telegram_webhook.h"
 
 const struct route api_routes[] = {
     {EVHTTP_REQ_GET, "/health", 0, health_live},
@@ -15,6 +17,18 @@ const struct route api_routes[] = {
     {EVHTTP_REQ_POST, "/api/v1/accounts/login", 0, accounts_login},
     {EVHTTP_REQ_POST, "/api/v1/accounts/logout", ROUTE_AUTH, accounts_logout},
     {EVHTTP_REQ_GET, "/api/v1/accounts/me", ROUTE_AUTH, accounts_me},
+
+    /* notifications: channels (api/channels.c), Telegram link and webhook
+     * (api/telegram_webhook.c) */
+    {EVHTTP_REQ_GET, "/api/v1/notifications/channels", ROUTE_AUTH, channels_list},
+    {EVHTTP_REQ_POST, "/api/v1/notifications/channels", ROUTE_AUTH, channels_create},
+    {EVHTTP_REQ_GET, "/api/v1/notifications/channels/{id}", ROUTE_AUTH, channels_get},
+    {EVHTTP_REQ_PATCH, "/api/v1/notifications/channels/{id}", ROUTE_AUTH, channels_update},
+    {EVHTTP_REQ_DELETE, "/api/v1/notifications/channels/{id}", ROUTE_AUTH, channels_delete},
+    {EVHTTP_REQ_POST, "/api/v1/notifications/channels/{id}/test", ROUTE_AUTH, channels_test},
+    {EVHTTP_REQ_GET, "/api/v1/notifications/telegram-link", ROUTE_AUTH, telegram_link},
+    {EVHTTP_REQ_POST, "/api/v1/notifications/webhook/telegram", 0, telegram_webhook},
+    /* end notifications */
 
     /* monitors (api/monitors.c) */
     {EVHTTP_REQ_GET, "/api/v1/monitors", ROUTE_AUTH, monitors_list},
