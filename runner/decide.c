@@ -3,9 +3,12 @@
 
 #include <string.h>
 
-void decide(const struct mon_state *prev, int up, int retries, int64_t checked_ms,
+void decide(const struct mon_state *prev_in, int up, int retries, int64_t checked_ms,
             struct decision *out)
 {
+    /* A copy: callers may pass the previous decision's state as prev. */
+    const struct mon_state copy = *prev_in, *prev = &copy;
+
     memset(out, 0, sizeof(*out));
     if (up) {
         out->next.status = MON_UP;

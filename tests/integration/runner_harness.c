@@ -466,6 +466,13 @@ long long rh_user_id(void)
     return g_user_id;
 }
 
+int64_t rh_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 void rh_schedule(long long id, int64_t due_ms)
 {
     char ids[24];
@@ -476,11 +483,8 @@ void rh_schedule(long long id, int64_t due_ms)
     spec = db_scalar("SELECT " MONITOR_SPEC_SQL " FROM monitors m WHERE m.id = $1", ids, NULL);
     if (!spec)
         fail_msg("monitor %lld does not exist", id);
-    if (!due_ms) {
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        due_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-    }
+    if (!due_ms)
+        due_ms = rh_now_ms();
     r = rh_cmd("SET %s %s", rh_key("monitor:%lld", id), spec);
     freeReplyObject(r);
     r = rh_cmd("ZADD %s %lld %lld", rh_key("schedule"), (long long)due_ms, id);

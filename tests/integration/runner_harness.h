@@ -123,6 +123,9 @@ double rh_metric(const struct runner_proc *r, const char *sample);
         }                                                                                          \
     } while (0)
 
+/* Wall-clock milliseconds since the epoch (schedule scores). */
+int64_t rh_now_ms(void);
+
 /* Prints the logs of the runners still running (when a wait fails). */
 void rh_dump_logs(void);
 
