@@ -238,7 +238,7 @@ await step('the monitor turns UP (runner checks the local target)', async () => 
   await badge.waitFor();
   // Let a few more checks come in so the sparkline and the chart have a line to draw.
   await page.waitForTimeout(2_000);
-  await page.waitForSelector(`tr[data-monitor-id="${monitorId}"] [data-testid=sparkline]`, { timeout: 30_000 });
+  await page.waitForSelector(`tr[data-monitor-id="${monitorId}"] [data-testid=sparkline] path[d*="L"]`, { timeout: 40_000 });
   await shotBoth('05-monitors');
   return `UP after ${Date.now() - t0} ms in the table`;
 });

@@ -6,6 +6,7 @@ import { formatMs } from '../lib/format';
 function tickTime(span: number) {
   return (t: number) => {
     const d = new Date(t);
+    if (span <= 10 * 60_000) return d.toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit', second: '2-digit' });
     if (span <= 36 * 3600_000) return d.toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit' });
     return d.toLocaleDateString(undefined, { month: 'short', day: 'numeric' });
   };
@@ -58,8 +59,11 @@ export default function ResponseChart({ points, anomalies, bands, domain }: { po
           ))}
           <Tooltip content={<Tip />} cursor={{ stroke: 'var(--c-muted)', strokeDasharray: '3 3' }} isAnimationActive={false} />
           <Area type="monotone" dataKey="ms" stroke="var(--chart-line)" strokeWidth={1.8} fill="url(#sh-area)" connectNulls={false} isAnimationActive={false} dot={false} activeDot={{ r: 3 }} />
-          <Scatter data={downs} dataKey="ms" fill="var(--c-down)" shape="square" isAnimationActive={false} legendType="none" />
-          <Scatter data={anomalies} dataKey="ms" fill="var(--c-warn)" stroke="var(--c-card)" strokeWidth={1.5} isAnimationActive={false} legendType="none" />
+          {/* An empty Scatter would fall back to the chart's data: render only when there is something. */}
+          {downs.length > 0 && <Scatter data={downs} dataKey="ms" fill="var(--c-down)" shape="square" isAnimationActive={false} legendType="none" />}
+          {anomalies.length > 0 && (
+            <Scatter data={anomalies} dataKey="ms" fill="var(--c-warn)" stroke="var(--c-card)" strokeWidth={1.5} isAnimationActive={false} legendType="none" data-testid="anomaly-markers" />
+          )}
         </ComposedChart>
       </ResponsiveContainer>
     </div>

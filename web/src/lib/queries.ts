@@ -125,9 +125,11 @@ export function useHistoryPoints(id: number, period: Period, maxPages = 10, enab
 }
 
 /** The last checks of one monitor, for the sparkline of the monitors table. */
-export function useSparkline(id: number, enabled: boolean) {
+export function useSparkline(id: number, enabled: boolean, lastChecked?: string | null) {
   return useQuery({
-    queryKey: ['monitor', id, 'spark'],
+    // A new check seen in the list (last_checked_at moved) refetches the line at once.
+    queryKey: ['monitor', id, 'spark', lastChecked ?? null],
+    placeholderData: keepPreviousData,
     queryFn: () => api<Page<HistoryItem>>(`/monitors/${id}/history/${qs({ period: '24h', page: 1, size: 30 })}`),
     refetchInterval: POLL.normal,
     enabled,

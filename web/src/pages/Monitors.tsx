@@ -137,7 +137,7 @@ export default function Monitors() {
                       <StatusBadge status={m.status} />
                     </td>
                     <td className="px-3 py-3 text-muted">
-                      <Sparkline id={m.id} enabled={m.status !== 'PENDING'} />
+                      <Sparkline id={m.id} enabled={m.status !== 'PENDING'} lastChecked={m.last_checked_at} />
                     </td>
                     <td className="tabular whitespace-nowrap px-3 py-3 text-muted" title={formatDateTime(m.last_checked_at)}>
                       {formatRelative(m.last_checked_at)}
@@ -164,7 +164,7 @@ export default function Monitors() {
                   </div>
                   <div className="mt-2 flex items-center justify-between gap-2">
                     <div className="flex items-center gap-3 text-xs text-muted">
-                      <Sparkline id={m.id} enabled={m.status !== 'PENDING'} width={84} height={24} />
+                      <Sparkline id={m.id} enabled={m.status !== 'PENDING'} lastChecked={m.last_checked_at} width={84} height={24} />
                       <span className="tabular">{formatRelative(m.last_checked_at)}</span>
                     </div>
                     <MonitorActions monitor={m} compact />
