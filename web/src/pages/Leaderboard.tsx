@@ -22,7 +22,9 @@ function Board({ title, sub, rows, rank, loading, error }: { title: string; sub:
   // Uptimes sit close to 100%: scale the bars from just below the lowest one, so they differ.
   const ups = rows.map((r) => r.uptime).filter((u): u is number => u !== null);
   const lo = ups.length ? Math.max(0, Math.floor(Math.min(...ups)) - 1) : 0;
-  const bar = rank === 'fastest' || rank === 'best' ? 'bg-up' : rank === 'slowest' ? 'bg-warn' : 'bg-down';
+  // Latency bars: green for the fastest list, amber for the slowest; uptime bars by their value.
+  const barOf = (u: number | null) =>
+    latency ? (rank === 'fastest' ? 'bg-up' : 'bg-warn') : u === null ? 'bg-paused' : u >= 99.9 ? 'bg-up' : u >= 99 ? 'bg-warn' : 'bg-down';
   return (
     <Card data-testid={`board-${rank}`}>
       <CardHeader title={title} sub={sub} />
@@ -51,7 +53,7 @@ function Board({ title, sub, rows, rank, loading, error }: { title: string; sub:
                       <p className="truncate text-sm font-medium text-fg">{r.name}</p>
                     </div>
                     <div className="mt-1.5 h-1.5 w-full overflow-hidden rounded-full bg-elev" aria-hidden>
-                      <div className={cx('h-full rounded-full', bar)} style={{ width: `${Math.min(100, pct)}%` }} />
+                      <div className={cx('h-full rounded-full', barOf(r.uptime))} style={{ width: `${Math.min(100, pct)}%` }} />
                     </div>
                     <p className="mt-1 truncate text-xs text-muted">{shortUrl(r.url)}</p>
                   </div>
