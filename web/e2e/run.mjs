@@ -57,11 +57,13 @@ async function step(name, fn) {
 }
 
 // ---------------------------------------------------------------------------------------
-// The local target the runner checks: 200 with a little jitter on /health.
+// The local target the runner checks: /health answers `targetStatus` (200 unless a step
+// makes it fail) after a little jitter.
+let targetStatus = 200;
 const target = http.createServer((req, res) => {
   const delay = 5 + Math.floor(Math.random() * 25);
   setTimeout(() => {
-    res.writeHead(req.url.startsWith('/health') ? 200 : 404, { 'Content-Type': 'text/plain' });
+    res.writeHead(req.url.startsWith('/health') ? targetStatus : 404, { 'Content-Type': 'text/plain' });
     res.end('ok\n');
   }, delay);
 });
@@ -264,6 +266,30 @@ await step('monitor detail: status, uptime and the response-time chart drawn', a
   await page.waitForSelector('[data-testid=history] tbody tr');
   await shotBoth('06-monitor-detail');
   return `uptime 24h ${uptime}`;
+});
+
+await step('a failing target: DOWN, ongoing incident, reason in the history and on the overview', async () => {
+  needRunner();
+  needStats();
+  targetStatus = 503;
+  if (!page.url().includes(`/monitors/${monitorId}`)) await page.goto(`${BASE}/monitors/${monitorId}`);
+  const t0 = Date.now();
+  await page.waitForSelector('[data-testid=detail-status] [data-status=DOWN]', { timeout: 60_000 });
+  const downAfter = Date.now() - t0;
+  await page.waitForSelector('[data-testid=history] td:has-text("status 503")', { timeout: 30_000 });
+  await page.waitForSelector('[data-testid=incidents] :text("ongoing")', { timeout: 30_000 });
+  await shotBoth('06b-monitor-detail-down');
+  await page.goto(`${BASE}/`);
+  await page.waitForSelector('[data-testid=open-incidents] :text("Local target")');
+  await page.waitForSelector('[data-testid=recent-failures] :text("503 Error")');
+  await page.waitForSelector('[data-testid=count-down]:text("1")');
+  await shotBoth('06c-overview-down');
+  targetStatus = 200;
+  await page.goto(`${BASE}/monitors/${monitorId}`);
+  await page.waitForSelector('[data-testid=detail-status] [data-status=UP]', { timeout: 60_000 });
+  await page.waitForSelector('[data-testid=incidents] :text("resolved")', { timeout: 30_000 });
+  await page.waitForSelector('[data-testid=response-chart] .recharts-reference-area', { timeout: 30_000 });
+  return `DOWN shown ${downAfter} ms after the target failed; UP again, incident resolved and drawn as a band`;
 });
 
 await step('pause the monitor', async () => {
