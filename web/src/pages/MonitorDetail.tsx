@@ -26,7 +26,7 @@ function Tile({ label, children, sub, tone }: { label: string; children: React.R
   return (
     <Card className="p-4">
       <p className="text-xs font-medium uppercase tracking-wide text-muted">{label}</p>
-      <p className={cx('tabular mt-1.5 text-xl font-semibold text-fg', tone)}>{children}</p>
+      <p className={cx('tabular mt-1.5 text-xl font-semibold', tone || 'text-fg')}>{children}</p>
       {sub && <p className="mt-0.5 truncate text-xs text-muted">{sub}</p>}
     </Card>
   );
