@@ -15,6 +15,7 @@
 #include "runner/alert_queue.h"
 #include "runner/cert.h"
 #include "runner/claim.h"
+#include "runner/duty.h"
 #include "runner/endpoint.h"
 #include "runner/metrics.h"
 #include "runner/persist.h"
@@ -348,6 +349,9 @@ static void teardown(struct runner *r)
 {
     struct check *c, *next;
 
+    /* The duties first: their thread finishes its page and releases its leases. */
+    duty_stop(r->duty);
+    r->duty = NULL;
     /* Stop what still probes; its data goes now, the checks below. */
     for (c = r->checks; c; c = next) {
         next = c->next;
@@ -430,6 +434,12 @@ int runner_run(const struct runner_config *cfg)
         r.persist = persist_new(r.base, cfg, r.pg, on_rows, &r);
     if (!r.claim || !r.http || !r.tcp || !r.ping || !r.pg || !r.redis || !r.alerts || !r.persist) {
         log_error("cannot start: out of memory");
+        r.exit_status = 1;
+        goto out;
+    }
+    r.duty = duty_start(cfg);
+    if (!r.duty) {
+        log_error("cannot start the duty thread");
         r.exit_status = 1;
         goto out;
     }

@@ -23,6 +23,9 @@
 static const char *g_runner_bin;
 static struct runner_proc *g_runners[MAX_RUNNERS];
 static redisContext *g_redis;
+static pid_t g_private_pid;
+static int g_private_port;
+static char g_private_env[64];
 static long long g_user_id;
 static unsigned g_nmon, g_nlog;
 static char g_logdir[64];
@@ -347,6 +350,87 @@ void rh_stop_all(void)
 
 /* ---- Redis ---- */
 
+static void spawn_private_redis(void)
+{
+    char port[16];
+    char *argv[] = {"/usr/bin/env", "redis-server", "--port", port,
+                    "--bind",       "127.0.0.1",    "--save", "",
+                    "--appendonly", "no",           NULL};
+    static char *envp[] = {"PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin", NULL};
+    char log_path[256];
+    int fd;
+    int64_t deadline;
+
+    snprintf(port, sizeof(port), "%d", g_private_port);
+    snprintf(log_path, sizeof(log_path), "%s/redis-%d.log", g_logdir, g_private_port);
+    fd = open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    if (fd < 0)
+        abort();
+    g_private_pid = spawn(argv, envp, fd);
+    close(fd);
+    deadline = mono_ms() + 10000;
+    while (mono_ms() < deadline) {
+        struct timeval tv = {1, 0};
+        redisContext *c = redisConnectWithTimeout("127.0.0.1", g_private_port, tv);
+        redisReply *r = c && !c->err ? redisCommand(c, "PING") : NULL;
+        int ok = r && r->type == REDIS_REPLY_STATUS;
+        freeReplyObject(r);
+        if (c)
+            redisFree(c);
+        if (ok)
+            return;
+        sleep_ms(50);
+    }
+    fail_msg("the private redis-server on port %d did not start (log %s)", g_private_port,
+             log_path);
+}
+
+static void drop_cached_redis(void)
+{
+    if (g_redis)
+        redisFree(g_redis);
+    g_redis = NULL;
+}
+
+int rh_private_redis_start(void)
+{
+    g_private_port = harness_free_port();
+    snprintf(g_private_env, sizeof(g_private_env), "REDIS_URL=redis://127.0.0.1:%d/0",
+             g_private_port);
+    spawn_private_redis();
+    drop_cached_redis();
+    return g_private_port;
+}
+
+static void private_redis_down(void)
+{
+    int st;
+    if (g_private_pid <= 0)
+        return;
+    kill(g_private_pid, SIGKILL);
+    waitpid(g_private_pid, &st, 0);
+    g_private_pid = 0;
+    drop_cached_redis();
+}
+
+void rh_private_redis_stop(void)
+{
+    private_redis_down();
+    g_private_port = 0;
+}
+
+void rh_private_redis_restart(int down_ms)
+{
+    private_redis_down();
+    sleep_ms(down_ms);
+    spawn_private_redis();
+}
+
+const char *rh_private_redis_env(void)
+{
+    return g_private_env;
+}
+
 redisContext *rh_redis(void)
 {
     struct redis_target t;
@@ -355,6 +439,12 @@ redisContext *rh_redis(void)
 
     if (g_redis)
         return g_redis;
+    if (g_private_port) {
+        g_redis = redisConnectWithTimeout("127.0.0.1", g_private_port, tv);
+        if (!g_redis || g_redis->err)
+            fail_msg("cannot connect to the private Redis on port %d", g_private_port);
+        return g_redis;
+    }
     if (redis_url_parse(harness_redis_url(), &t, err, sizeof(err)) != 0)
         fail_msg("TEST_REDIS_URL: %s", err);
     g_redis = redisConnectWithTimeout(t.host, t.port, tv);
@@ -449,6 +539,7 @@ int rh_test_setup(void **state)
 int rh_test_teardown(void **state)
 {
     rh_stop_all();
+    rh_private_redis_stop();
     return harness_test_teardown(state);
 }
 

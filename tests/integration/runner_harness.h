@@ -53,6 +53,15 @@ int rh_test_setup(void **state);
         runner_free(r);                                                                            \
     } while (0)
 
+/* ---- a private Redis ----
+ * A redis-server of the test's own on a free port, for what must not touch the shared
+ * one (FLUSHALL, a restart). rh_redis() talks to it while it is in use; runners get it
+ * through rh_private_redis_env(). */
+int rh_private_redis_start(void); /* returns its port */
+void rh_private_redis_stop(void); /* SHUTDOWN NOSAVE; rh_redis() goes back to the shared one */
+void rh_private_redis_restart(int down_ms); /* stopped for down_ms, then the same port */
+const char *rh_private_redis_env(void);     /* "REDIS_URL=redis://127.0.0.1:<port>/0" */
+
 /* ---- Redis (synchronous, cached connection) ---- */
 redisContext *rh_redis(void);
 /* Runs a command; fails the test when Redis does not answer. freeReplyObject it. */

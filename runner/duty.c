@@ -1,0 +1,225 @@
+/* duty: see duty.h. */
+#include "runner/duty.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "common/crypto.h"
+#include "common/db.h"
+#include "common/log.h"
+#include "common/redis.h"
+#include "common/timeutil.h"
+#include "runner/maintenance.h"
+#include "runner/metrics.h"
+#include "runner/reconcile.h"
+
+#define TICK_MS 1000
+#define KEY_MAX 160
+#define REDIS_TIMEOUT_MS 5000
+
+static const char renew_lua[] = "if redis.call('GET', KEYS[1]) == ARGV[1] then\n"
+                                "  return redis.call('PEXPIRE', KEYS[1], ARGV[2])\n"
+                                "end\n"
+                                "return 0\n";
+static const char release_lua[] = "if redis.call('GET', KEYS[1]) == ARGV[1] then\n"
+                                  "  return redis.call('DEL', KEYS[1])\n"
+                                  "end\n"
+                                  "return 0\n";
+
+struct lease {
+    const char *name;
+    char key[KEY_MAX];
+    int held;
+    int64_t last_run_us; /* 0: never ran under this holding */
+};
+
+struct duty {
+    const struct runner_config *cfg;
+    pthread_t thread;
+    pthread_mutex_t mu;
+    pthread_cond_t cond;
+    int stop;
+    struct db *db;
+    struct redis *redis;
+    char token[33];
+    struct lease reconcile, maintenance;
+};
+
+static int stopping(struct duty *d)
+{
+    int s;
+    pthread_mutex_lock(&d->mu);
+    s = d->stop;
+    pthread_mutex_unlock(&d->mu);
+    return s;
+}
+
+/* 1 when held, 0 when not (or lost), -1 when Redis did not answer. */
+static int lease_renew(struct duty *d, struct lease *l)
+{
+    char ttl[16];
+    redisReply *r;
+    int rc;
+
+    snprintf(ttl, sizeof(ttl), "%d", DUTY_LEASE_MS);
+    if (l->held) {
+        r = redis_command(d->redis, "EVAL %s 1 %s %s %s", renew_lua, l->key, d->token, ttl);
+        rc = r ? (r->type == REDIS_REPLY_INTEGER && r->integer == 1) : -1;
+        freeReplyObject(r);
+        if (rc == 0) {
+            log_warn("duty: lost the %s lease (Redis flushed or restarted, or this thread "
+                     "stalled); taking it again if free",
+                     l->name);
+            l->held = 0;
+        }
+        if (rc != 0)
+            return rc;
+    }
+    r = redis_command(d->redis, "SET %s %s NX PX %s", l->key, d->token, ttl);
+    rc = r ? (r->type == REDIS_REPLY_STATUS) : -1;
+    freeReplyObject(r);
+    if (rc == 1) {
+        l->held = 1;
+        l->last_run_us = 0;
+        log_info("duty: this runner now holds the %s lease", l->name);
+    }
+    return rc;
+}
+
+static void lease_release(struct duty *d, struct lease *l)
+{
+    redisReply *r;
+
+    if (!l->held)
+        return;
+    r = redis_command(d->redis, "EVAL %s 1 %s %s", release_lua, l->key, d->token);
+    freeReplyObject(r);
+    l->held = 0;
+}
+
+/* Between pages of a long pass: keep the lease, and stop early on shutdown. */
+static int on_page(void *arg)
+{
+    struct duty *d = arg;
+
+    if (stopping(d))
+        return 1;
+    return lease_renew(d, &d->reconcile) == 0; /* lost it: another runner goes on */
+}
+
+static void run_reconcile(struct duty *d)
+{
+    struct reconcile_stats st;
+    int64_t t0 = time_mono_us();
+    int rc = reconcile_run(d->db, d->redis, d->cfg->common.redis_prefix, &st, on_page, d);
+    double secs = (double)(time_mono_us() - t0) / 1e6;
+
+    metrics_reconcile(secs, st.repaired, st.removed, rc == 0);
+    if (rc != 0)
+        return;
+    if (st.repaired || st.removed)
+        log_info("reconcile: %d active monitors; %d put back on the schedule or re-specced%s, "
+                 "%d removed (%.2f s)",
+                 st.active, st.repaired, st.spread ? " (due times spread over an interval)" : "",
+                 st.removed, secs);
+    else
+        log_debug("reconcile: %d active monitors, schedule in order (%.2f s)", st.active, secs);
+}
+
+static void duty_tick(struct duty *d)
+{
+    int64_t now = time_mono_us();
+    int64_t every_r = (int64_t)d->cfg->reconcile_interval_s * 1000000;
+    int64_t every_m = (int64_t)d->cfg->maintenance_interval_s * 1000000;
+
+    if (lease_renew(d, &d->reconcile) == 1 &&
+        (!d->reconcile.last_run_us || now - d->reconcile.last_run_us >= every_r)) {
+        d->reconcile.last_run_us = now;
+        run_reconcile(d);
+    }
+    if (stopping(d))
+        return;
+    if (lease_renew(d, &d->maintenance) == 1 &&
+        (!d->maintenance.last_run_us || now - d->maintenance.last_run_us >= every_m)) {
+        d->maintenance.last_run_us = now;
+        metrics_maintenance(maintenance_run(d->db, d->cfg->retention_days) == 0);
+    }
+}
+
+static void *duty_main(void *arg)
+{
+    struct duty *d = arg;
+
+    pthread_mutex_lock(&d->mu);
+    while (!d->stop) {
+        struct timespec until;
+        pthread_mutex_unlock(&d->mu);
+        duty_tick(d);
+        pthread_mutex_lock(&d->mu);
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_sec += TICK_MS / 1000;
+        while (!d->stop && pthread_cond_timedwait(&d->cond, &d->mu, &until) != ETIMEDOUT)
+            ;
+    }
+    pthread_mutex_unlock(&d->mu);
+    lease_release(d, &d->reconcile);
+    lease_release(d, &d->maintenance);
+    return NULL;
+}
+
+struct duty *duty_start(const struct runner_config *cfg)
+{
+    struct duty *d = calloc(1, sizeof(*d));
+    unsigned char raw[16];
+
+    if (!d)
+        return NULL;
+    d->cfg = cfg;
+    pthread_mutex_init(&d->mu, NULL);
+    pthread_cond_init(&d->cond, NULL);
+    snprintf(d->reconcile.key, sizeof(d->reconcile.key), "%slock:reconcile",
+             cfg->common.redis_prefix);
+    snprintf(d->maintenance.key, sizeof(d->maintenance.key), "%slock:maintenance",
+             cfg->common.redis_prefix);
+    d->reconcile.name = "reconcile";
+    d->maintenance.name = "maintenance";
+    if (crypto_random_bytes(raw, sizeof(raw)) != 0)
+        goto fail;
+    crypto_hex_encode(raw, sizeof(raw), d->token);
+    d->db = db_new(cfg->common.database_url, "statushawk-runner-duty");
+    d->redis = redis_new(&cfg->common.redis, REDIS_TIMEOUT_MS);
+    if (!d->db || !d->redis)
+        goto fail;
+    if (pthread_create(&d->thread, NULL, duty_main, d) != 0) {
+        log_error("duty: cannot start the thread");
+        goto fail;
+    }
+    return d;
+fail:
+    db_free(d->db);
+    redis_free(d->redis);
+    pthread_cond_destroy(&d->cond);
+    pthread_mutex_destroy(&d->mu);
+    free(d);
+    return NULL;
+}
+
+void duty_stop(struct duty *d)
+{
+    if (!d)
+        return;
+    pthread_mutex_lock(&d->mu);
+    d->stop = 1;
+    pthread_cond_signal(&d->cond);
+    pthread_mutex_unlock(&d->mu);
+    pthread_join(d->thread, NULL);
+    db_free(d->db);
+    redis_free(d->redis);
+    pthread_cond_destroy(&d->cond);
+    pthread_mutex_destroy(&d->mu);
+    free(d);
+}
