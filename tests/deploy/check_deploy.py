@@ -1001,7 +1001,7 @@ def c_chart_apps():
                                                                      max_check_timeout_s())
 
 
-@check("chart: every container has requests/limits and a locked-down securityContext")
+@check("chart: every container has requests/limits and meets Pod Security Standards \"restricted\"")
 def c_chart_security():
     problems, count = [], 0
     for p in positive_scenarios():
@@ -1041,9 +1041,32 @@ def c_chart_security():
                 vols |= {t["metadata"]["name"] for t in d["spec"].get("volumeClaimTemplates", [])}
                 if mounts - vols:
                     problems.append("%s: mounts undefined volumes %s" % (where, sorted(mounts - vols)))
+            # The rest of Pod Security Standards "restricted" (and so "baseline"): no host
+            # namespaces, seccomp RuntimeDefault, only safe sysctls, no hostPath/privileged
+            # volume types, no added capabilities beyond NET_BIND_SERVICE.
+            pname = "%s: %s %s" % (name, d["kind"], d["metadata"]["name"])
+            for k in ("hostNetwork", "hostPID", "hostIPC"):
+                if spec.get(k):
+                    problems.append("%s: %s" % (pname, k))
             for s in psc.get("sysctls", []) or []:
-                if s["name"] not in ("net.ipv4.ping_group_range", "net.ipv4.ip_unprivileged_port_start"):
-                    problems.append("%s: %s uses the unsafe sysctl %s" % (name, d["metadata"]["name"], s["name"]))
+                if s["name"] not in ("kernel.shm_rmid_forced", "net.ipv4.ip_local_port_range",
+                                     "net.ipv4.ip_unprivileged_port_start", "net.ipv4.tcp_syncookies",
+                                     "net.ipv4.ping_group_range"):
+                    problems.append("%s: unsafe sysctl %s" % (pname, s["name"]))
+            for v in spec.get("volumes", []) or []:
+                kinds = set(v) - {"name"}
+                if not kinds <= {"emptyDir", "configMap", "secret", "persistentVolumeClaim", "projected",
+                                 "downwardAPI", "ephemeral", "csi"}:
+                    problems.append("%s: volume %s of a type restricted pods may not use" % (pname, v["name"]))
+            for c in spec.get("containers", []) + spec.get("initContainers", []):
+                sc = c.get("securityContext") or {}
+                seccomp = (sc.get("seccompProfile") or psc.get("seccompProfile") or {}).get("type")
+                if seccomp not in ("RuntimeDefault", "Localhost"):
+                    problems.append("%s container %s: no RuntimeDefault seccomp profile" % (pname, c["name"]))
+                if set((sc.get("capabilities") or {}).get("add") or []) - {"NET_BIND_SERVICE"}:
+                    problems.append("%s container %s: adds capabilities" % (pname, c["name"]))
+                if c.get("ports") and any(p.get("hostPort") for p in c["ports"]):
+                    problems.append("%s container %s: hostPort" % (pname, c["name"]))
     if problems:
         raise CheckError("\n".join(problems))
     return "%d containers" % count
