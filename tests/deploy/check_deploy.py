@@ -1277,6 +1277,98 @@ def c_chart_checksums():
     return "checked in %d scenarios" % len(positive_scenarios())
 
 
+def _free_closed_port():
+    import socket
+    so = socket.socket()
+    so.bind(("127.0.0.1", 0))
+    port = so.getsockname()[1]
+    so.close()          # nothing listens there now: connections are refused at once
+    return port
+
+
+def _loopback_env(env, port):
+    """The same configuration with every network destination moved to a refused port on
+    127.0.0.1 (no DNS, no traffic off this machine) and listeners on free loopback ports."""
+    out = dict(env)
+    for k, v in env.items():
+        if k.endswith("_LISTEN") and v:
+            if not re.match(r"^(\[[0-9a-fA-F:.]+\]|[^:\[\]]*):\d+$", v):
+                raise CheckError("%s=%r is not host:port" % (k, v))
+            out[k] = "127.0.0.1:0"
+        elif v and re.match(r"^[a-z][a-z0-9+.-]*://", v) and k != "TELEGRAM_WEBHOOK_URL":
+            scheme, rest = v.split("://", 1)
+            auth, at, hostpart = rest.rpartition("@")
+            tail = re.sub(r"^(\[[^\]]*\]|[^/:?]*)(:\d+)?", "127.0.0.1:%d" % port, hostpart, count=1)
+            out[k] = "%s://%s%s%s" % (scheme, auth, at, tail)
+    if out.get("DB_HOST"):
+        out["DB_HOST"], out["DB_PORT"] = "127.0.0.1", str(port)
+    return out
+
+
+def _config_accepted(binary, args, env):
+    """None when the program takes the configuration (it gets past loading it: still
+    running after a moment, or failing later for want of a database), else its message.
+    Configuration errors end the programs at once with status 2 (config_die)."""
+    import signal
+    import time
+    full = {"PATH": "/usr/bin:/bin", "TMPDIR": "/tmp"}
+    full.update(env)
+    proc = subprocess.Popen([binary] + args, env=full, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, start_new_session=True)
+    deadline = time.time() + 0.8
+    while time.time() < deadline and proc.poll() is None:
+        time.sleep(0.05)
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        proc.communicate()
+        return None
+    _, err = proc.communicate()
+    return err.strip().splitlines()[-1] if proc.returncode == 2 and err.strip() else None
+
+
+@check("programs: api, runner, notifier and migrate accept the configuration of .env.example and of the chart")
+def c_programs_accept_config():
+    bins = {p: os.path.join(BIN_DIR, p, "statushawk-" + p) for p in PROCESSES}
+    missing = [rel(b) for b in bins.values() if not os.access(b, os.X_OK)]
+    if missing:
+        raise CheckError("not built: " + ", ".join(missing))
+    runs = [(bins["api"], []), (bins["api"], ["migrate"]), (bins["runner"], []), (bins["notifier"], [])]
+    sources = {}
+    env = {n: v for n, v, _ in parse_env_file(ENV_EXAMPLE)}
+    # What the README's quick start fills in before `docker compose up`.
+    env.update(SECRET_KEY="ab" * 32, DB_PASSWORD="cd" * 16)
+    sources[".env.example"] = env
+    for p in positive_scenarios():
+        docs, _, _, _ = render(p)
+        e = dict(configmap_data(docs))
+        sec = secret_data(docs)
+        if not sec:      # existingSecret: what its documented keys would hold
+            sec = {"SECRET_KEY": "ab" * 32, "DB_PASSWORD": "x", "REDIS_URL": "redis://:pw@redis:6379/0"}
+        e.update({k: str(v) for k, v in sec.items()})
+        sources[os.path.basename(p)] = e
+    port = _free_closed_port()
+    problems = []
+    jobs = [(src, binary, args, _loopback_env(e, port)) for src, e in sources.items() for binary, args in runs]
+    from concurrent.futures import ThreadPoolExecutor
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        answers = list(pool.map(lambda j: _config_accepted(j[1], j[2], j[3]), jobs))
+    for (src, binary, args, _), why in zip(jobs, answers):
+        if why:
+            problems.append("%s: %s %s refuses it: %s" % (src, os.path.basename(binary), " ".join(args), why))
+    # And the check itself must be able to fail: a bad value is refused.
+    bad = dict(_loopback_env(sources[".env.example"], port), RUNNER_MAX_INFLIGHT="lots")
+    if not _config_accepted(bins["runner"], [], bad):
+        problems.append("statushawk-runner took RUNNER_MAX_INFLIGHT=lots: this check cannot see refusals")
+    if problems:
+        raise CheckError("\n".join(problems))
+    return "%d configurations x %d commands (networking moved to refused loopback ports)" % (len(sources), len(runs))
+
+
 # ---------------------------------------------------------------------------------------
 def main(argv):
     if "--list" in argv:
