@@ -1369,6 +1369,19 @@ def c_programs_accept_config():
     return "%d configurations x %d commands (networking moved to refused loopback ports)" % (len(sources), len(runs))
 
 
+# Run inside `unshare -m`: every mount read-only (but /proc, /sys, /dev), a tmpfs on /tmp,
+# then exec the rest of the arguments from /tmp. Exit 97/98 when that could not be set up.
+READ_ONLY_ROOT = r"""
+awk '{print $2}' /proc/self/mounts | while read -r m; do
+    case $m in /proc|/proc/*|/sys|/sys/*|/dev|/dev/*) ;;
+    *) mount -o remount,bind,ro "$m" 2>/dev/null ;; esac
+done
+mount -t tmpfs -o size=64m,mode=1777 tmpfs /tmp || exit 97
+if touch /.statushawk-rw-probe 2>/dev/null; then rm -f /.statushawk-rw-probe; exit 98; fi
+cd /tmp && exec "$@"
+"""
+
+
 def _http_status(url):
     import urllib.request
     import urllib.error
@@ -1381,7 +1394,7 @@ def _http_status(url):
         return 0
 
 
-@check("programs: as the chart runs them (uid 10001, chart env): migrate and admin Jobs succeed, "
+@check("programs: as the chart runs them (uid 10001, read-only root, chart env): migrate and admin Jobs succeed, "
        "every probe answers 200, SIGTERM exits 0 within the grace period")
 def c_programs_smoke():
     import secrets
@@ -1414,24 +1427,37 @@ def c_programs_smoke():
                 "STATUSHAWK_ADMIN_PASSWORD": "a long admin password 1",
                 "STATUSHAWK_PBKDF2_ITERATIONS": "1000",
                 "PATH": "/usr/bin:/bin", "HOME": "/nonexistent", "TMPDIR": "/tmp"})
-    # As the image's USER 10001:10001 when we can switch to it.
-    pre = []
+    # The image has web/dist where the ConfigMap's STATUSHAWK_WEB_ROOT points; here, the
+    # checkout's web/dist stands in for it when it was built (scripts/test's web phase).
+    web_root = os.path.join(ROOT, "web", "dist")
+    web_root = web_root if os.path.exists(os.path.join(web_root, "index.html")) else ""
+    if web_root:
+        env["STATUSHAWK_WEB_ROOT"] = web_root
+    # As the image's USER 10001:10001 when we can switch to it, and, when a private mount
+    # namespace can be had, with every filesystem read-only but a fresh /tmp (the chart's
+    # readOnlyRootFilesystem + the /tmp emptyDir).
+    pre, how = [], "as the current user"
     if os.getuid() == 0 and os.path.exists("/usr/bin/setpriv"):
         pre = ["setpriv", "--reuid=10001", "--regid=10001", "--clear-groups", "--"]
-    problems, notes, procs = [], [], {}
+        how = "as uid 10001"
+        ro = ["unshare", "-m", "--propagation", "private", "sh", "-c", READ_ONLY_ROOT, "sh"]
+        if run(ro + pre + ["sh", "-c", "touch /tmp/x"]).returncode == 0:
+            pre, how = ro + pre, "as uid 10001 on a read-only root filesystem with a tmpfs /tmp"
+    problems, notes, procs, logs = [], [], {}, {}
     try:
         for args, what in ((["statushawk-api", "migrate"], "migrate Job"),
                            (["statushawk-api", "createsuperuser"], "admin Job"),
                            (["statushawk-api", "createsuperuser"], "admin Job, again (upgrade)")):
-            r = run(pre + [bins["api"]] + args[1:], env=env, cwd="/tmp", timeout=120)
+            r = run(pre + [bins["api"]] + args[1:], env=env, cwd="/", timeout=120)
             if r.returncode != 0:
                 problems.append("%s: %s exited %d: %s" % (what, " ".join(args), r.returncode, r.stderr.strip()[-500:]))
         if problems:
             raise CheckError("\n".join(problems))
         apps = app_deployments(docs)
         for p in PROCESSES:
-            procs[p] = subprocess.Popen(pre + [bins[p]], env=env, cwd="/tmp", stdout=subprocess.DEVNULL,
-                                        stderr=subprocess.PIPE, text=True, start_new_session=True)
+            logs[p] = open(os.path.join(TOOLS, "smoke-%s.log" % p), "w+")
+            procs[p] = subprocess.Popen(pre + [bins[p]], env=env, cwd="/", stdout=logs[p],
+                                        stderr=subprocess.STDOUT, text=True, start_new_session=True)
         for p in PROCESSES:
             c = pod_spec(apps[p])["containers"][0]
             for probe in ("livenessProbe", "readinessProbe"):
@@ -1448,6 +1474,12 @@ def c_programs_smoke():
                                     " (exited %s)" % procs[p].poll() if procs[p].poll() is not None else ""))
                 else:
                     notes.append("%s %s 200" % (p, path))
+        if web_root:
+            code = _http_status("http://127.0.0.1:%d/" % ports["api"])
+            if code != 200:
+                problems.append("api: GET / (the dashboard from STATUSHAWK_WEB_ROOT) answered %s" % code)
+            else:
+                notes.append("api serves the dashboard at /")
         code = _http_status("http://127.0.0.1:%d/metrics" % ports["runner"])
         if code != 200:
             problems.append("runner /metrics (scraped per the pod annotations) answered %s" % code)
@@ -1463,20 +1495,23 @@ def c_programs_smoke():
                 problems.append("%s did not exit within its grace period %ss after SIGTERM" % (p, grace))
                 continue
             if rc != 0:
-                problems.append("%s exited %s after SIGTERM: %s" % (p, rc, procs[p].stderr.read()[-400:]))
+                logs[p].seek(0)
+                problems.append("%s exited %s after SIGTERM: %s" % (p, rc, logs[p].read()[-400:]))
             notes.append("%s stopped in %.1fs (grace %ss)" % (p, time.time() - t0, grace))
     finally:
         for pr in procs.values():
             if pr.poll() is None:
                 os.killpg(pr.pid, signal.SIGKILL)
                 pr.wait()
+        for fh in logs.values():
+            fh.close()
         run(["psql", pg, "-q", "-c", "DROP DATABASE IF EXISTS %s WITH (FORCE)" % db])
         if os.path.exists("/usr/bin/redis-cli"):
             run(["sh", "-c", 'redis-cli -u "$1" --scan --pattern "$2*" | xargs -r redis-cli -u "$1" del >/dev/null',
                  "sh", rd, db + ":"])
     if problems:
         raise CheckError("\n".join(problems))
-    return "%s%s" % ("as uid 10001; " if pre else "as the current user; ", "; ".join(notes))
+    return "%s; %s" % (how, "; ".join(notes))
 
 
 # ---------------------------------------------------------------------------------------
