@@ -756,6 +756,41 @@ def c_chart_values_refs():
     return "%d references to %d keys" % (sum(len(v) for v in refs.values()), len(refs))
 
 
+def _merge(dst, src):
+    for k, v in src.items():
+        if v is None:
+            dst.pop(k, None)
+        elif isinstance(v, dict) and isinstance(dst.get(k), dict):
+            _merge(dst[k], v)
+        else:
+            dst[k] = v
+    return dst
+
+
+@check("chart: values.yaml and every scenario validate against values.schema.json (as helm does)")
+def c_chart_schema():
+    import copy
+    import jsonschema
+    schema = json.loads(read(os.path.join(CHART, "values.schema.json")))
+    jsonschema.Draft7Validator.check_schema(schema)
+    v = jsonschema.Draft7Validator(schema)
+    base = chart_values()
+    problems, n = [], 0
+    for p in [None] + scenario_files():
+        merged = _merge(copy.deepcopy(base), load_yaml(p) or {}) if p else base
+        for e in v.iter_errors(merged):
+            problems.append("%s: %s: %s" % (os.path.basename(p) if p else "values.yaml",
+                                            "/".join(map(str, e.absolute_path)), e.message))
+        n += 1
+    # The schema must refuse what the chart cannot render right: a number in config.
+    bad = _merge(copy.deepcopy(base), {"config": {"RUNNER_MAX_INFLIGHT": 2000}})
+    if v.is_valid(bad):
+        problems.append("the schema accepts config.RUNNER_MAX_INFLIGHT: 2000 (a number, rendered as float64)")
+    if problems:
+        raise CheckError("\n".join(problems))
+    return "%d value sets" % n
+
+
 SCENARIOS = os.path.join(HERE, "values")
 
 
