@@ -386,6 +386,9 @@ def c_compose_structure():
             problems.append("%s: root filesystem not read-only" % name)
         if "no-new-privileges:true" not in s.get("security_opt", []):
             problems.append("%s: no no-new-privileges" % name)
+        for secret in ("SECRET_KEY", "DB_PASSWORD"):
+            if ":?" not in str((s.get("environment") or {}).get(secret, "")):
+                problems.append("%s: does not refuse to start without %s (${%s:?...})" % (name, secret, secret))
     if sv["migrate"].get("command") != ["statushawk-api", "migrate"] or sv["migrate"].get("restart") != "no":
         problems.append("migrate: must be a one-shot `statushawk-api migrate` (restart: \"no\")")
     for name, binary in (("api", "statushawk-api"), ("runner", "statushawk-runner"),
