@@ -1435,15 +1435,35 @@ def _http_status(url):
 @check("programs: as the chart runs them (uid 10001, read-only root, chart env): migrate and admin Jobs succeed, "
        "every probe answers 200, SIGTERM exits 0 within the grace period")
 def c_programs_smoke():
-    import secrets
-    import signal
-    import time
     pg, rd = os.environ.get("TEST_PG_URL"), os.environ.get("TEST_REDIS_URL")
     if not pg or not rd:
         raise CheckError("TEST_PG_URL / TEST_REDIS_URL not set (run.sh starts throwaway servers)")
-    bins = {p: os.path.join(BIN_DIR, p, "statushawk-" + p) for p in PROCESSES}
-    if not all(os.access(b, os.X_OK) for b in bins.values()):
+    import shutil
+    import tempfile
+    built = {p: os.path.join(BIN_DIR, p, "statushawk-" + p) for p in PROCESSES}
+    if not all(os.access(b, os.X_OK) for b in built.values()):
         raise CheckError("the executables are not built in %s" % rel(BIN_DIR))
+    # Like the image: the binaries (and the dashboard) in a world-readable directory of
+    # their own, so uid 10001 can run them wherever the checkout is. Not under /tmp, which
+    # the read-only-root wrapper below replaces with an empty tmpfs.
+    image_root = tempfile.mkdtemp(prefix="statushawk-deploy-", dir="/var/tmp" if os.path.isdir("/var/tmp") else None)
+    try:
+        return _programs_smoke(pg, rd, built, image_root)
+    finally:
+        shutil.rmtree(image_root, ignore_errors=True)
+
+
+def _programs_smoke(pg, rd, built, image_root):
+    import secrets
+    import shutil
+    import signal
+    import time
+    os.chmod(image_root, 0o755)
+    bins = {}
+    for p, b in built.items():
+        bins[p] = os.path.join(image_root, os.path.basename(b))
+        shutil.copy2(b, bins[p])
+        os.chmod(bins[p], 0o755)
     scenario = os.path.join(SCENARIOS, "bundled.yaml")
     docs, _, _, _ = render(scenario)
     env = dict(configmap_data(docs))
@@ -1467,9 +1487,14 @@ def c_programs_smoke():
                 "PATH": "/usr/bin:/bin", "HOME": "/nonexistent", "TMPDIR": "/tmp"})
     # The image has web/dist where the ConfigMap's STATUSHAWK_WEB_ROOT points; here, the
     # checkout's web/dist stands in for it when it was built (scripts/test's web phase).
-    web_root = os.path.join(ROOT, "web", "dist")
-    web_root = web_root if os.path.exists(os.path.join(web_root, "index.html")) else ""
-    if web_root:
+    web_root = ""
+    if os.path.exists(os.path.join(ROOT, "web", "dist", "index.html")):
+        web_root = os.path.join(image_root, "web")
+        shutil.copytree(os.path.join(ROOT, "web", "dist"), web_root)
+        for dirpath, dirnames, filenames in os.walk(web_root):
+            os.chmod(dirpath, 0o755)
+            for f in filenames:
+                os.chmod(os.path.join(dirpath, f), 0o644)
         env["STATUSHAWK_WEB_ROOT"] = web_root
     # As the image's USER 10001:10001 when we can switch to it, and, when a private mount
     # namespace can be had, with every filesystem read-only but a fresh /tmp (the chart's
