@@ -1,40 +1,7 @@
 /* api_config: see api_config.h. */
 #include "api/api_config.h"
 
-#include <stdio.h>
 #include <string.h>
-
-/* "host:port", "[v6addr]:port" or ":port" (all interfaces). */
-static int parse_listen(struct api_config *cfg, char *err, size_t errlen)
-{
-    const char *s = cfg->listen, *colon = strrchr(s, ':');
-    const char *host = s;
-    size_t hostlen;
-    long port = -1;
-    char *end;
-
-    if (!colon)
-        goto bad;
-    hostlen = (size_t)(colon - s);
-    if (hostlen >= 2 && s[0] == '[' && s[hostlen - 1] == ']') {
-        host++;
-        hostlen -= 2;
-    } else if (memchr(s, ':', hostlen)) {
-        goto bad; /* an IPv6 address must be bracketed */
-    }
-    if (hostlen >= sizeof(cfg->listen_host))
-        goto bad;
-    port = strtol(colon + 1, &end, 10);
-    if (colon[1] == '\0' || *end != '\0' || port < 0 || port > 65535)
-        goto bad;
-    memcpy(cfg->listen_host, host, hostlen);
-    cfg->listen_host[hostlen] = '\0';
-    cfg->listen_port = (int)port;
-    return 0;
-bad:
-    snprintf(err, errlen, "STATUSHAWK_LISTEN: must be host:port or [ipv6]:port, got \"%.64s\"", s);
-    return -1;
-}
 
 int api_config_load(struct api_config *cfg, unsigned flags, char *err, size_t errlen)
 {
@@ -77,5 +44,6 @@ int api_config_load(struct api_config *cfg, unsigned flags, char *err, size_t er
     cfg->work_threads = config_cpu_count();
     if (config_apply(cfg, table, sizeof(table) / sizeof(table[0]), err, errlen) != 0)
         return -1;
-    return parse_listen(cfg, err, errlen);
+    return config_parse_listen("STATUSHAWK_LISTEN", cfg->listen, cfg->listen_host,
+                               sizeof(cfg->listen_host), &cfg->listen_port, err, errlen);
 }

@@ -233,6 +233,33 @@ int config_load_common_opts(struct common_config *c, unsigned flags, char *err, 
     return load_redis(c, flags, err, errlen);
 }
 
+int config_parse_listen(const char *name, const char *value, char *host, size_t hostsz,
+                        int *port, char *err, size_t errlen)
+{
+    const char *colon = strrchr(value, ':'), *h = value;
+    size_t hostlen;
+    long p;
+
+    if (!colon)
+        goto bad;
+    hostlen = (size_t)(colon - value);
+    if (hostlen >= 2 && value[0] == '[' && value[hostlen - 1] == ']') {
+        h++;
+        hostlen -= 2;
+    } else if (memchr(value, ':', hostlen)) {
+        goto bad; /* an IPv6 address must be bracketed */
+    }
+    if (hostlen >= hostsz || parse_long(colon + 1, &p) != 0 || p < 0 || p > 65535)
+        goto bad;
+    memcpy(host, h, hostlen);
+    host[hostlen] = '\0';
+    *port = (int)p;
+    return 0;
+bad:
+    snprintf(err, errlen, "%s: must be host:port or [ipv6]:port, got \"%.64s\"", name, value);
+    return -1;
+}
+
 void config_die(const char *prog, const char *err)
 {
     fprintf(stderr, "%s: %s\n", prog, err);

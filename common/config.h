@@ -54,6 +54,11 @@ int config_load_common(struct common_config *c, char *err, size_t errlen);
 #define CONFIG_REDIS_OPTIONAL 1u
 int config_load_common_opts(struct common_config *c, unsigned flags, char *err, size_t errlen);
 
+/* Parses a listen address for the setting name: "host:port", "[ipv6]:port" or ":port"
+ * (all interfaces: host becomes ""). 0, or -1 with "NAME: what is wrong" in err. */
+int config_parse_listen(const char *name, const char *value, char *host, size_t hostsz,
+                        int *port, char *err, size_t errlen);
+
 /* Prints "<prog>: <err>" to stderr and exits with status 2. */
 void config_die(const char *prog, const char *err) __attribute__((noreturn));
 

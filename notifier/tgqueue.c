@@ -1,0 +1,583 @@
+/* tgqueue: see tgqueue.h. */
+#include "notifier/tgqueue.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/log.h"
+#include "common/telegram.h"
+#include "common/timeutil.h"
+#include "notifier/deliver.h"
+#include "notifier/digest.h"
+#include "notifier/metrics.h"
+#include "notifier/notifier.h"
+#include "notifier/ratelimit.h"
+#include "notifier/tgapi.h"
+#include "notifier/tgtext.h"
+
+#define HASH_BUCKETS 1024
+#define CHAT_IDLE_FREE_US (60 * 1000000LL)
+#define GC_PERIOD_S 10
+#define NO_REDIS_WAIT_MS 1000
+
+struct chat {
+    struct tgqueue *q;
+    char id[32];
+    struct delivery *head, *tail;
+    long n;
+    int busy;     /* claiming or sending */
+    int in_ready; /* in the FIFO */
+    int sleeping; /* its own limit said wait */
+    struct event *timer;
+    int64_t idle_since_us;
+    struct chat *hnext, *rnext;
+};
+
+struct tgqueue {
+    struct notifier *n;
+    struct chat *hash[HASH_BUCKETS];
+    struct chat *ready, *ready_tail;
+    int asking; /* a rate-limit question is out */
+    int paused; /* the bot's limit said wait */
+    int stopped;
+    long waiting;
+    long sends; /* claims and sends in flight */
+    struct event *kick;
+    struct event *pause;
+    struct event *gc;
+};
+
+/* One message on its way: a single alert or a digest, in one or more parts. */
+struct send {
+    struct chat *chat;
+    struct delivery **items;
+    size_t n;
+    char *digest; /* the digest's text, or NULL for a single alert */
+    char *parts[TGTEXT_MAX_PARTS];
+    int nparts;
+    int next;  /* the part being sent */
+    int base;  /* parts delivered by earlier attempts (single alerts) */
+    int plain; /* this part goes without parse_mode (Telegram refused the HTML) */
+};
+
+static void pump(struct tgqueue *q);
+
+static unsigned hash_chat(const char *id)
+{
+    unsigned h = 2166136261u;
+    for (; *id; id++)
+        h = (h ^ (unsigned char)*id) * 16777619u;
+    return h % HASH_BUCKETS;
+}
+
+static void ready_push(struct chat *c)
+{
+    struct tgqueue *q = c->q;
+    if (c->in_ready || c->busy || c->sleeping || c->n == 0)
+        return;
+    c->in_ready = 1;
+    c->rnext = NULL;
+    if (q->ready_tail)
+        q->ready_tail->rnext = c;
+    else
+        q->ready = c;
+    q->ready_tail = c;
+    event_active(q->kick, EV_TIMEOUT, 0);
+}
+
+static void ready_pop(struct tgqueue *q)
+{
+    struct chat *c = q->ready;
+    q->ready = c->rnext;
+    if (!q->ready)
+        q->ready_tail = NULL;
+    c->rnext = NULL;
+    c->in_ready = 0;
+}
+
+static void on_chat_timer(evutil_socket_t fd, short what, void *arg)
+{
+    struct chat *c = arg;
+    c->sleeping = 0;
+    ready_push(c);
+}
+
+static struct chat *chat_get(struct tgqueue *q, const char *id)
+{
+    unsigned h = hash_chat(id);
+    struct chat *c;
+
+    for (c = q->hash[h]; c; c = c->hnext)
+        if (strcmp(c->id, id) == 0)
+            return c;
+    c = calloc(1, sizeof(*c));
+    if (!c)
+        return NULL;
+    c->q = q;
+    snprintf(c->id, sizeof(c->id), "%s", id);
+    c->timer = evtimer_new(q->n->base, on_chat_timer, c);
+    if (!c->timer) {
+        free(c);
+        return NULL;
+    }
+    c->hnext = q->hash[h];
+    q->hash[h] = c;
+    return c;
+}
+
+static void chat_append(struct chat *c, struct delivery *d)
+{
+    d->next = NULL;
+    if (c->tail)
+        c->tail->next = d;
+    else
+        c->head = d;
+    c->tail = d;
+    c->n++;
+    c->q->waiting++;
+}
+
+static struct delivery *chat_take(struct chat *c)
+{
+    struct delivery *d = c->head;
+    if (!d)
+        return NULL;
+    c->head = d->next;
+    if (!c->head)
+        c->tail = NULL;
+    d->next = NULL;
+    c->n--;
+    c->q->waiting--;
+    return d;
+}
+
+/* ---- deliveries that cannot be sent at all ---- */
+
+struct doom {
+    struct notifier *n;
+    struct send_outcome o;
+};
+
+static void on_doomed_claimed(struct delivery **won, size_t nwon, void *arg)
+{
+    struct doom *dm = arg;
+    for (size_t i = 0; i < nwon; i++)
+        deliver_complete(dm->n->deliver, &won[i], 1, &dm->o);
+    free(won);
+    free(dm);
+}
+
+/* Claims d and records an outcome for it without sending: a channel without a chat id,
+ * or no bot token configured. */
+static void doom(struct tgqueue *q, struct delivery *d, enum outcome_kind kind, const char *why)
+{
+    struct doom *dm = calloc(1, sizeof(*dm));
+    if (!dm) {
+        deliver_abandon(q->n->deliver, d);
+        return;
+    }
+    dm->n = q->n;
+    dm->o.kind = kind;
+    snprintf(dm->o.error, sizeof(dm->o.error), "%s", why);
+    deliver_claim(q->n->deliver, &d, 1, on_doomed_claimed, dm);
+}
+
+void tgqueue_push(struct tgqueue *q, struct delivery *d)
+{
+    struct chat *c;
+
+    if (!d->target) {
+        doom(q, d, OUTCOME_FAIL, "telegram channel has no chat_id");
+        return;
+    }
+    if (!q->n->cfg->telegram_bot_token[0]) {
+        /* Not permanent: the operator may add the token; the retries give them time. */
+        doom(q, d, OUTCOME_RETRY, "telegram is not configured (TELEGRAM_BOT_TOKEN is empty)");
+        return;
+    }
+    if (q->stopped) {
+        deliver_requeue(q->n->deliver, d);
+        return;
+    }
+    c = chat_get(q, d->target);
+    if (!c) {
+        deliver_abandon(q->n->deliver, d);
+        return;
+    }
+    chat_append(c, d);
+    ready_push(c);
+}
+
+/* ---- sending ---- */
+
+static void send_free(struct send *s)
+{
+    if (!s)
+        return;
+    for (int i = 0; i < s->nparts; i++)
+        free(s->parts[i]);
+    free(s->digest);
+    free(s->items);
+    free(s);
+}
+
+/* The chat's message is out (or failed): next turn, if more wait. */
+static void chat_done(struct chat *c)
+{
+    c->busy = 0;
+    c->q->sends--;
+    c->idle_since_us = time_mono_us();
+    if (c->q->stopped) {
+        struct delivery *d;
+        while ((d = chat_take(c)) != NULL)
+            deliver_requeue(c->q->n->deliver, d);
+    }
+    ready_push(c);
+    notifier_kick(c->q->n);
+}
+
+static void finish(struct send *s, struct send_outcome *o)
+{
+    struct tgqueue *q = s->chat->q;
+    struct chat *c = s->chat;
+
+    if (o->kind == OUTCOME_SUCCESS && s->digest) {
+        o->digest = s->digest;
+        metrics_count(M_DIGESTS, 1);
+        metrics_count(M_DIGEST_ALERTS, s->n);
+    }
+    if (o->kind == OUTCOME_RETRY && !s->digest)
+        o->parts_sent = s->base + s->next;
+    deliver_complete(q->n->deliver, s->items, s->n, o);
+    send_free(s);
+    chat_done(c);
+}
+
+static void send_part(struct send *s);
+
+static void on_sent(struct telegram_result *res, void *arg)
+{
+    struct send *s = arg;
+    struct send_outcome o = {.kind = OUTCOME_SUCCESS};
+    const char *name = telegram_outcome_name(res->outcome);
+
+    if (res->outcome == TELEGRAM_OK) {
+        s->plain = 0;
+        if (++s->next < s->nparts) {
+            send_part(s);
+            return;
+        }
+        finish(s, &o);
+        return;
+    }
+    if (res->outcome == TELEGRAM_BAD_REQUEST && !s->plain &&
+        strstr(res->description, "can't parse entities")) {
+        /* The channel's template is not valid Telegram HTML: send this part as plain text
+         * rather than not at all. */
+        log_warn("telegram refused the HTML of a message to chat %s (%s); sending it as plain "
+                 "text",
+                 s->chat->id, res->description);
+        s->plain = 1;
+        send_part(s);
+        return;
+    }
+    snprintf(o.error, sizeof(o.error), "telegram %s%s%.200s", name, res->description[0] ? ": " : "",
+             res->description);
+    switch (res->outcome) {
+    case TELEGRAM_RETRY_AFTER:
+        ratelimit_penalize(s->chat->q->n, s->chat->id, res->retry_after);
+        o.kind = OUTCOME_RETRY;
+        o.retry_at_ms = time_now_ms() + (int64_t)res->retry_after * 1000;
+        break;
+    case TELEGRAM_BLOCKED:
+        o.kind = OUTCOME_BLOCKED;
+        break;
+    case TELEGRAM_MIGRATED:
+        o.kind = OUTCOME_MIGRATED;
+        snprintf(o.new_chat_id, sizeof(o.new_chat_id), "%" PRId64, res->migrate_to_chat_id);
+        break;
+    case TELEGRAM_UNAUTHORIZED:
+        log_error("telegram refused the bot token (401): check TELEGRAM_BOT_TOKEN");
+        o.kind = OUTCOME_FAIL;
+        break;
+    case TELEGRAM_CHAT_NOT_FOUND:
+    case TELEGRAM_BAD_REQUEST:
+        o.kind = OUTCOME_FAIL;
+        break;
+    default: /* transport, 5xx */
+        o.kind = OUTCOME_RETRY;
+    }
+    finish(s, &o);
+}
+
+static void send_part(struct send *s)
+{
+    struct notifier *n = s->chat->q->n;
+    char *plain = NULL;
+    const char *text = s->parts[s->next];
+    json_t *params;
+
+    if (s->plain) {
+        plain = tgtext_to_plain(text);
+        text = plain ? plain : text;
+    }
+    params = telegram_send_message_params(s->chat->id, text, s->plain ? NULL : "HTML");
+    free(plain);
+    if (params) /* links in alerts are monitor URLs: a preview card would only add noise */
+        json_object_set_new(params, "disable_web_page_preview", json_true());
+    if (!params || tgapi_call(n, "sendMessage", params, n->cfg->send_timeout_ms, on_sent, s) == 0) {
+        struct send_outcome o = {.kind = OUTCOME_RETRY};
+        snprintf(o.error, sizeof(o.error), "could not start the request");
+        json_decref(params);
+        finish(s, &o);
+        return;
+    }
+    json_decref(params);
+}
+
+static void on_claimed(struct delivery **won, size_t nwon, void *arg)
+{
+    struct chat *c = arg;
+    struct send *s = NULL;
+
+    if (nwon == 0) {
+        free(won);
+        chat_done(c);
+        return;
+    }
+    s = calloc(1, sizeof(*s));
+    if (!s) {
+        for (size_t i = 0; i < nwon; i++)
+            deliver_abandon(c->q->n->deliver, won[i]);
+        free(won);
+        chat_done(c);
+        return;
+    }
+    s->chat = c;
+    s->items = won;
+    s->n = nwon;
+    if (nwon == 1) {
+        s->nparts = tgtext_split(won[0]->text, TGTEXT_LIMIT, s->parts);
+        s->base = won[0]->parts_sent;
+        if (s->nparts > 0 && s->base > 0 && s->base < s->nparts) {
+            /* An earlier attempt delivered the first parts: send only the rest. */
+            for (int i = 0; i < s->base; i++)
+                free(s->parts[i]);
+            memmove(s->parts, s->parts + s->base, (size_t)(s->nparts - s->base) * sizeof(char *));
+            s->nparts -= s->base;
+        } else {
+            s->base = 0;
+        }
+    } else {
+        struct digest_item *items = calloc(nwon, sizeof(*items));
+        if (items) {
+            for (size_t i = 0; i < nwon; i++) {
+                items[i].kind = won[i]->kind;
+                items[i].line = won[i]->line ? won[i]->line : "";
+            }
+            s->digest = digest_build(items, nwon, TGTEXT_LIMIT);
+            free(items);
+        }
+        if (s->digest) {
+            s->parts[0] = strdup(s->digest);
+            s->nparts = s->parts[0] ? 1 : -1;
+        } else {
+            s->nparts = -1;
+        }
+    }
+    if (s->nparts <= 0) {
+        struct send_outcome o = {.kind = OUTCOME_RETRY};
+        snprintf(o.error, sizeof(o.error), "out of memory building the message");
+        s->nparts = 0;
+        finish(s, &o);
+        return;
+    }
+    send_part(s);
+}
+
+/* The chat's turn: take its batch, claim it, send it. */
+static void start_send(struct chat *c)
+{
+    const struct notifier_config *cfg = c->q->n->cfg;
+    long take = c->n >= cfg->digest_min ? (c->n < cfg->digest_max ? c->n : cfg->digest_max) : 1;
+    struct delivery **batch = calloc((size_t)take, sizeof(*batch));
+
+    if (!batch) {
+        c->sleeping = 1;
+        struct timeval tv = {1, 0};
+        evtimer_add(c->timer, &tv);
+        return;
+    }
+    for (long i = 0; i < take; i++)
+        batch[i] = chat_take(c);
+    c->busy = 1;
+    c->q->sends++;
+    deliver_claim(c->q->n->deliver, batch, (size_t)take, on_claimed, c);
+    free(batch);
+}
+
+/* Telegram counts parts; a long single message costs one place per part. */
+static int cost_of(const struct chat *c)
+{
+    if (c->n >= c->q->n->cfg->digest_min)
+        return 1;
+    size_t len = tgtext_visible_len(c->head->text ? c->head->text : "");
+    int parts = (int)(len / TGTEXT_LIMIT) + 1 - c->head->parts_sent;
+    return parts < 1 ? 1 : parts;
+}
+
+static void on_limit(long wait_ms, enum ratelimit_by by, void *arg)
+{
+    struct tgqueue *q = arg;
+    struct chat *c = q->ready;
+
+    q->asking = 0;
+    if (!c || q->stopped) {
+        pump(q);
+        return;
+    }
+    if (wait_ms == 0) {
+        ready_pop(q);
+        if (c->n > 0)
+            start_send(c);
+    } else if (wait_ms < 0 || by == RATELIMIT_BOT) {
+        /* The bot's limit (or no answer): everyone waits; this chat keeps its place. */
+        long ms = wait_ms < 0 ? NO_REDIS_WAIT_MS : wait_ms;
+        struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
+        if (wait_ms > 0)
+            metrics_count(M_RATE_LIMITED, 1);
+        q->paused = 1;
+        evtimer_add(q->pause, &tv);
+    } else {
+        struct timeval tv = {wait_ms / 1000, (wait_ms % 1000) * 1000};
+        metrics_count(M_RATE_LIMITED, 1);
+        ready_pop(q);
+        c->sleeping = 1;
+        evtimer_add(c->timer, &tv);
+    }
+    pump(q);
+}
+
+static void pump(struct tgqueue *q)
+{
+    while (!q->asking && !q->paused && !q->stopped && q->ready) {
+        struct chat *c = q->ready;
+        if (c->n == 0 || c->busy) {
+            ready_pop(q);
+            continue;
+        }
+        if (ratelimit_acquire(q->n, c->id, cost_of(c), on_limit, q) != 0) {
+            struct timeval tv = {NO_REDIS_WAIT_MS / 1000, 0};
+            q->paused = 1;
+            evtimer_add(q->pause, &tv);
+            return;
+        }
+        q->asking = 1;
+    }
+}
+
+static void on_kick(evutil_socket_t fd, short what, void *arg)
+{
+    pump(arg);
+}
+
+static void on_pause_end(evutil_socket_t fd, short what, void *arg)
+{
+    struct tgqueue *q = arg;
+    q->paused = 0;
+    pump(q);
+}
+
+static void on_gc(evutil_socket_t fd, short what, void *arg)
+{
+    struct tgqueue *q = arg;
+    int64_t now = time_mono_us();
+
+    for (int h = 0; h < HASH_BUCKETS; h++) {
+        struct chat **pp = &q->hash[h];
+        while (*pp) {
+            struct chat *c = *pp;
+            if (c->n == 0 && !c->busy && !c->in_ready && !c->sleeping &&
+                now - c->idle_since_us > CHAT_IDLE_FREE_US) {
+                *pp = c->hnext;
+                event_free(c->timer);
+                free(c);
+                continue;
+            }
+            pp = &c->hnext;
+        }
+    }
+}
+
+struct tgqueue *tgqueue_new(struct notifier *n)
+{
+    struct tgqueue *q = calloc(1, sizeof(*q));
+    struct timeval period = {GC_PERIOD_S, 0};
+    if (!q)
+        return NULL;
+    q->n = n;
+    q->kick = event_new(n->base, -1, 0, on_kick, q);
+    q->pause = evtimer_new(n->base, on_pause_end, q);
+    q->gc = event_new(n->base, -1, EV_PERSIST, on_gc, q);
+    if (!q->kick || !q->pause || !q->gc || event_add(q->gc, &period) != 0) {
+        tgqueue_free(q);
+        return NULL;
+    }
+    return q;
+}
+
+void tgqueue_free(struct tgqueue *q)
+{
+    if (!q)
+        return;
+    for (int h = 0; h < HASH_BUCKETS; h++) {
+        while (q->hash[h]) {
+            struct chat *c = q->hash[h];
+            struct delivery *d;
+            q->hash[h] = c->hnext;
+            while ((d = chat_take(c)) != NULL)
+                deliver_abandon(q->n->deliver, d);
+            event_free(c->timer);
+            free(c);
+        }
+    }
+    if (q->kick)
+        event_free(q->kick);
+    if (q->pause)
+        event_free(q->pause);
+    if (q->gc)
+        event_free(q->gc);
+    free(q);
+}
+
+void tgqueue_stop(struct tgqueue *q)
+{
+    q->stopped = 1;
+    evtimer_del(q->pause);
+    q->ready = q->ready_tail = NULL;
+    for (int h = 0; h < HASH_BUCKETS; h++) {
+        for (struct chat *c = q->hash[h]; c; c = c->hnext) {
+            struct delivery *d;
+            c->in_ready = 0;
+            c->rnext = NULL;
+            evtimer_del(c->timer);
+            c->sleeping = 0;
+            if (c->busy)
+                continue; /* chat_done hands over what is left */
+            while ((d = chat_take(c)) != NULL)
+                deliver_requeue(q->n->deliver, d);
+        }
+    }
+}
+
+long tgqueue_waiting(const struct tgqueue *q)
+{
+    return q->waiting;
+}
+
+int tgqueue_idle(const struct tgqueue *q)
+{
+    return q->sends == 0 && !q->asking;
+}
