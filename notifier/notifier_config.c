@@ -34,36 +34,6 @@ int notifier_config_parse_delays(const char *s, int out[NOTIFIER_MAX_RETRY_STEPS
     return n > 0 ? n : -1;
 }
 
-int notifier_config_parse_listen(const char *s, char *host, size_t hostsz, int *port)
-{
-    const char *colon = strrchr(s, ':'), *h = s;
-    size_t hostlen;
-    char *end;
-    long p;
-
-    if (!colon)
-        return -1;
-    hostlen = (size_t)(colon - s);
-    if (hostlen >= 2 && s[0] == '[' && s[hostlen - 1] == ']') {
-        h++;
-        hostlen -= 2;
-    } else if (memchr(s, ':', hostlen)) {
-        return -1;
-    }
-    if (hostlen >= hostsz)
-        return -1;
-    errno = 0;
-    p = strtol(colon + 1, &end, 10);
-    if (errno || colon[1] == '\0' || *end || p < 0 || p > 65535)
-        return -1;
-    memcpy(host, h, hostlen);
-    host[hostlen] = '\0';
-    if (!host[0])
-        snprintf(host, hostsz, "0.0.0.0");
-    *port = (int)p;
-    return 0;
-}
-
 static int default_consumer(struct notifier_config *cfg)
 {
     char host[64] = "notifier";
@@ -185,13 +155,11 @@ int notifier_config_load(struct notifier_config *cfg, char *err, size_t errlen)
         return -1;
     if (config_apply(cfg, table, sizeof(table) / sizeof(table[0]), err, errlen) != 0)
         return -1;
-    if (notifier_config_parse_listen(cfg->http_listen, cfg->http_host, sizeof(cfg->http_host),
-                                     &cfg->http_port) != 0) {
-        snprintf(err, errlen,
-                 "NOTIFIER_HTTP_LISTEN: must be host:port or [ipv6]:port, got \"%.64s\"",
-                 cfg->http_listen);
+    if (config_parse_listen("NOTIFIER_HTTP_LISTEN", cfg->http_listen, cfg->http_host,
+                            sizeof(cfg->http_host), &cfg->http_port, err, errlen) != 0)
         return -1;
-    }
+    if (!cfg->http_host[0]) /* ":port": every interface */
+        snprintf(cfg->http_host, sizeof(cfg->http_host), "0.0.0.0");
     cfg->retry_steps = notifier_config_parse_delays(cfg->retry_delays, cfg->retry_delay_ms);
     if (cfg->retry_steps < 0) {
         snprintf(err, errlen,

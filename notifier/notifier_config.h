@@ -68,7 +68,4 @@ int notifier_config_load(struct notifier_config *cfg, char *err, size_t errlen);
 /* Parses "1000,5000,30000" into ms values (each 1..86400000). Returns the count, or -1. */
 int notifier_config_parse_delays(const char *s, int out[NOTIFIER_MAX_RETRY_STEPS]);
 
-/* Parses "host:port", "[v6]:port" or ":port". 0 or -1. */
-int notifier_config_parse_listen(const char *s, char *host, size_t hostsz, int *port);
-
 #endif

@@ -76,16 +76,27 @@ struct telegram_fake {
 
     struct poll *poll; /* loop thread only */
     struct delayed delayed[MAX_DELAYED];
+    char webhook[512];   /* [notifier] set by setWebhook, under lock */
+    int64_t arrival_ms;  /* [notifier] of the request being handled (loop thread only) */
 };
+
+static int64_t wall_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 /* ---- answering ------------------------------------------------------------------------ */
 
 static void record(struct telegram_fake *f, const char *method, json_t *params, int status)
 {
     pthread_mutex_lock(&f->lock);
-    json_array_append_new(f->requests, json_pack("{s:s, s:o, s:i}", "method", method, "params",
-                                                 params ? json_incref(params) : json_object(),
-                                                 "status", status));
+    json_array_append_new(f->requests,
+                          json_pack("{s:s, s:o, s:i, s:I}", "method", method, "params",
+                                    params ? json_incref(params) : json_object(), "status",
+                                    status, "at_ms",
+                                    (json_int_t)(f->arrival_ms ? f->arrival_ms : wall_ms())));
     pthread_cond_broadcast(&f->changed);
     pthread_mutex_unlock(&f->lock);
 }
@@ -262,7 +273,11 @@ static int apply_fault(struct telegram_fake *f, struct evhttp_request *req, cons
                  "<center><h1>502 Bad Gateway</h1></center></body></html>");
         record(f, method, params, 502);
         return 1;
+    case TELEGRAM_FAKE_SERVER_ERROR:
+        answer(f, req, method, params, 500, error_body(500, "Internal Server Error", NULL));
+        return 1;
     case TELEGRAM_FAKE_DELAY:
+    case TELEGRAM_FAKE_HANG:
         break;
     }
     return 0;
@@ -276,6 +291,30 @@ static size_t utf16_units(const char *s)
     size_t n = 0;
     for (; *s; s++) {
         unsigned char c = (unsigned char)*s;
+        if ((c & 0xC0) != 0x80)
+            n += c >= 0xF0 ? 2 : 1;
+    }
+    return n;
+}
+
+/* [notifier] With parse_mode HTML Telegram counts the text after entity parsing: tags
+ * count nothing, an entity such as &amp; one character. */
+static size_t html_units(const char *s)
+{
+    size_t n = 0;
+    while (*s) {
+        const char *end;
+        if (*s == '<' && (end = strchr(s, '>')) != NULL) {
+            s = end + 1;
+            continue;
+        }
+        if (*s == '&' && (end = strchr(s, ';')) != NULL && end - s <= 10 &&
+            !memchr(s + 1, ' ', (size_t)(end - s - 1))) {
+            n++;
+            s = end + 1;
+            continue;
+        }
+        unsigned char c = (unsigned char)*s++;
         if ((c & 0xC0) != 0x80)
             n += c >= 0xF0 ? 2 : 1;
     }
@@ -301,7 +340,9 @@ static int send_message(struct telegram_fake *f, const json_t *params, json_t **
         *body = error_body(400, "Bad Request: message text is empty", NULL);
         return 400;
     }
-    if (utf16_units(json_string_value(text)) > MESSAGE_MAX_UNITS) {
+    if ((json_is_string(mode) && strcmp(json_string_value(mode), "HTML") == 0
+             ? html_units(json_string_value(text))
+             : utf16_units(json_string_value(text))) > MESSAGE_MAX_UNITS) {
         *body = error_body(400, "Bad Request: message is too long", NULL);
         return 400;
     }
@@ -380,6 +421,7 @@ static void poll_finish(struct telegram_fake *f, int conflict)
 
 static void poll_timeout(evutil_socket_t fd, short what, void *arg)
 {
+    ((struct telegram_fake *)arg)->arrival_ms = 0; /* recorded at the answer [notifier] */
     poll_finish(arg, 0);
 }
 
@@ -388,6 +430,8 @@ static void wake_cb(evutil_socket_t fd, short what, void *arg)
 {
     struct telegram_fake *f = arg;
     json_t *ready;
+
+    f->arrival_ms = 0; /* recorded at the answer [notifier] */
 
     if (!f->poll)
         return;
@@ -459,6 +503,7 @@ static void delayed_clear(struct delayed *d)
 static void delayed_fire(evutil_socket_t fd, short what, void *arg)
 {
     struct delayed *d = arg;
+    d->f->arrival_ms = 0; /* recorded at the answer [notifier] */
     send_raw(d->req, d->status, "application/json", d->body);
     record(d->f, d->method, d->params, d->status);
     delayed_clear(d);
@@ -492,6 +537,41 @@ static void answer_later(struct telegram_fake *f, struct evhttp_request *req, co
     answer(f, req, method, params, status, body);
 }
 
+/* ---- setWebhook [notifier] -------------------------------------------------------------- */
+
+static int webhook_is_set(struct telegram_fake *f)
+{
+    pthread_mutex_lock(&f->lock);
+    int set = f->webhook[0] != '\0';
+    pthread_mutex_unlock(&f->lock);
+    return set;
+}
+
+/* setWebhook url (or deleteWebhook): "" removes the webhook. */
+static int set_webhook(struct telegram_fake *f, const char *method, const json_t *params,
+                       json_t **body)
+{
+    char url[sizeof(f->webhook)];
+    if (strcasecmp(method, "deleteWebhook") == 0)
+        url[0] = '\0';
+    else
+        param_text(params, "url", url, sizeof(url));
+    pthread_mutex_lock(&f->lock);
+    snprintf(f->webhook, sizeof(f->webhook), "%s", url);
+    pthread_mutex_unlock(&f->lock);
+    *body = json_pack("{s:b, s:b, s:s}", "ok", 1, "result", 1, "description",
+                      url[0] ? "Webhook was set" : "Webhook was deleted");
+    return 200;
+}
+
+char *telegram_fake_webhook(struct telegram_fake *f)
+{
+    pthread_mutex_lock(&f->lock);
+    char *s = strdup(f->webhook);
+    pthread_mutex_unlock(&f->lock);
+    return s;
+}
+
 /* ---- the server ------------------------------------------------------------------------ */
 
 static void handle(struct evhttp_request *req, void *arg)
@@ -506,6 +586,7 @@ static void handle(struct evhttp_request *req, void *arg)
     struct fault x;
     int status, have_fault;
 
+    f->arrival_ms = wall_ms();
     if (!path || strncmp(path, "/bot", 4) != 0 || !(slash = strchr(path + 4, '/')) ||
         strchr(slash + 1, '/') || strlen(slash + 1) == 0 || strlen(slash + 1) >= sizeof(method)) {
         params = json_object();
@@ -526,6 +607,15 @@ static void handle(struct evhttp_request *req, void *arg)
         json_decref(params);
         return;
     }
+    if (strcasecmp(method, "getUpdates") == 0 && webhook_is_set(f)) {
+        answer(f, req, method, params, 409,
+               error_body(409,
+                          "Conflict: can't use getUpdates method while webhook is active; use "
+                          "deleteWebhook to delete the webhook first",
+                          NULL));
+        json_decref(params);
+        return;
+    }
     if (strcasecmp(method, "getUpdates") == 0 && !have_fault) {
         get_updates(f, req, method, params);
         return;
@@ -535,6 +625,9 @@ static void handle(struct evhttp_request *req, void *arg)
     } else if (strcasecmp(method, "getMe") == 0) {
         status = 200;
         body = ok_body(bot_user());
+    } else if (strcasecmp(method, "setWebhook") == 0 ||
+               strcasecmp(method, "deleteWebhook") == 0) {
+        status = set_webhook(f, method, params, &body);
     } else if (strcasecmp(method, "getUpdates") == 0) {
         status = 200; /* delayed: no long poll, what there is now */
         body = ok_body(take_updates(f, param_int(params, "offset", 0), 100));
@@ -543,7 +636,8 @@ static void handle(struct evhttp_request *req, void *arg)
         body = error_body(404, "Not Found", NULL);
     }
     if (have_fault)
-        answer_later(f, req, method, params, status, body, x.param);
+        answer_later(f, req, method, params, status, body,
+                     x.kind == TELEGRAM_FAKE_HANG ? 3600 * 1000 : x.param);
     else
         answer(f, req, method, params, status, body);
     json_decref(params);

@@ -8,11 +8,16 @@
  *   getUpdates   pending Updates (offset confirms, limit, long polling with timeout; a
  *                second concurrent call ends the first with 409 Conflict)
  *   getMe        the bot
+ *   setWebhook   {"ok":true,"result":true}; while a webhook URL is set, getUpdates answers
+ *                409 "Conflict: can't use getUpdates method while webhook is active" (as
+ *                Telegram does); url "" removes it  [notifier]
  *   other        404 {"ok":false,"error_code":404,"description":"Not Found"}
  *   wrong token  401 {"ok":false,"error_code":401,"description":"Unauthorized"}
  *
  * Parameters are read from a JSON body, a form body or the query string, as Telegram
- * does. Every request is recorded (method, parameters, the status answered). A test can
+ * does. Every request is recorded (method, parameters, the status answered, and "at_ms":
+ * when it arrived — when it was answered, for held and long-polled requests — in ms since
+ * the epoch, for latency and rate measurements). A test can
  * make the next requests fail the ways the notifier must handle: 429 with retry_after,
  * 403 blocked, 400 chat not found, 400 with migrate_to_chat_id, a 502 from a proxy, or a
  * slow answer.
@@ -37,6 +42,9 @@ enum telegram_fake_fault {
     TELEGRAM_FAKE_MIGRATE, /* 400 "... upgraded to a supergroup chat", migrate_to_chat_id=param */
     TELEGRAM_FAKE_BAD_GATEWAY, /* 502 with an HTML body, as from a proxy in front */
     TELEGRAM_FAKE_DELAY,       /* the normal answer, param milliseconds late */
+    /* notifier additions: */
+    TELEGRAM_FAKE_SERVER_ERROR, /* 500 {"ok":false,"error_code":500,...} */
+    TELEGRAM_FAKE_HANG,         /* no answer at all (until the stand-in stops) */
 };
 
 /* Starts the stand-in accepting token (e.g. "123456:TEST-token"). NULL on failure. */
@@ -62,7 +70,8 @@ void telegram_fake_reset(struct telegram_fake *f);
 size_t telegram_fake_count(struct telegram_fake *f, const char *method);
 /* Waits up to timeout_ms for at least n requests of method; returns the count then. */
 size_t telegram_fake_wait(struct telegram_fake *f, const char *method, size_t n, int timeout_ms);
-/* Request i (0 = the first) as {"method": "...", "params": {...}, "status": 200}; new
+/* Request i (0 = the first) as {"method": "...", "params": {...}, "status": 200,
+ * "at_ms": <arrival>}; new
  * reference, NULL when there is no such request. */
 json_t *telegram_fake_request(struct telegram_fake *f, size_t i);
 /* Every request so far, in order, as an array of those objects. New reference. */
@@ -73,6 +82,8 @@ char *telegram_fake_sent_text(struct telegram_fake *f, const char *chat_id, size
 /* Queues an Update for getUpdates (stolen; an update_id is assigned when it has none)
  * and wakes a waiting long poll. Returns the update_id. */
 int64_t telegram_fake_push_update(struct telegram_fake *f, json_t *update);
+/* The webhook URL setWebhook set, "" when none. New string (free()). [notifier] */
+char *telegram_fake_webhook(struct telegram_fake *f);
 /* A text message Update from a private chat (chat id = user id), as Telegram sends it.
  * username may be NULL. New reference. */
 json_t *telegram_fake_text_update(int64_t chat_id, const char *first_name, const char *username,

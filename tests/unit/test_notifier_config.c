@@ -142,17 +142,22 @@ static void test_bad_values(void **state)
 
 static void test_listen(void **state)
 {
-    char host[64];
-    int port;
-    assert_int_equal(notifier_config_parse_listen("127.0.0.1:9", host, sizeof(host), &port), 0);
-    assert_string_equal(host, "127.0.0.1");
-    assert_int_equal(port, 9);
-    assert_int_equal(notifier_config_parse_listen("[::1]:0", host, sizeof(host), &port), 0);
-    assert_string_equal(host, "::1");
-    assert_int_equal(notifier_config_parse_listen(":8002", host, sizeof(host), &port), 0);
-    assert_string_equal(host, "0.0.0.0");
-    assert_int_equal(notifier_config_parse_listen("h:70000", host, sizeof(host), &port), -1);
-    assert_int_equal(notifier_config_parse_listen("h:", host, sizeof(host), &port), -1);
+    struct notifier_config cfg;
+    char err[CONFIG_ERR_MAX];
+    setenv("NOTIFIER_HTTP_LISTEN", "127.0.0.1:9", 1);
+    assert_int_equal(notifier_config_load(&cfg, err, sizeof(err)), 0);
+    assert_string_equal(cfg.http_host, "127.0.0.1");
+    assert_int_equal(cfg.http_port, 9);
+    setenv("NOTIFIER_HTTP_LISTEN", "[::1]:0", 1);
+    assert_int_equal(notifier_config_load(&cfg, err, sizeof(err)), 0);
+    assert_string_equal(cfg.http_host, "::1");
+    setenv("NOTIFIER_HTTP_LISTEN", ":8002", 1);
+    assert_int_equal(notifier_config_load(&cfg, err, sizeof(err)), 0);
+    assert_string_equal(cfg.http_host, "0.0.0.0");
+    setenv("NOTIFIER_HTTP_LISTEN", "h:70000", 1);
+    expect_error("NOTIFIER_HTTP_LISTEN");
+    setenv("NOTIFIER_HTTP_LISTEN", "h:", 1);
+    expect_error("NOTIFIER_HTTP_LISTEN");
 }
 
 static void test_delays(void **state)
@@ -193,7 +198,7 @@ int main(void)
         cmocka_unit_test_setup(test_defaults, reset_env),
         cmocka_unit_test_setup(test_telegram_modes, reset_env),
         cmocka_unit_test_setup(test_bad_values, reset_env),
-        cmocka_unit_test(test_listen),
+        cmocka_unit_test_setup(test_listen, reset_env),
         cmocka_unit_test(test_delays),
         cmocka_unit_test(test_backoff_schedule),
     };
