@@ -546,6 +546,83 @@ def c_docker_stages():
     return "stages %s; runtime USER %s%s" % (", ".join(by), users[-1], note)
 
 
+@check("Dockerfile: the build stage's own commands build the three executables from only what it COPYs")
+def c_docker_build_stage():
+    """Replays the `build` stage on this machine (Debian 12, the stage's base release):
+    its COPYs into a scratch root (with .dockerignore applied), then its RUN commands but
+    apt-get (the packages are checked separately), with the container's absolute /out moved
+    into the scratch root. A file the build needs but the stage does not COPY, or that
+    .dockerignore drops, breaks this the way it would break `docker build`."""
+    import shutil
+    import tempfile
+    stages = {s["name"]: s for s in dockerfile_stages()}
+    if "build" not in stages:
+        raise CheckError("no `build` stage")
+    pats = dockerignore_patterns()
+    scratch = tempfile.mkdtemp(prefix="image-build-", dir=TOOLS)
+    fs = os.path.join(scratch, "fs")
+    os.makedirs(fs)
+    env = {"PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "HOME": "/root"}
+    workdir, copied, ran = "/", [], []
+    try:
+        for line, instr, rest in stages["build"]["instructions"]:
+            if instr == "WORKDIR":
+                workdir = os.path.join(workdir, rest.strip())
+                os.makedirs(fs + workdir, exist_ok=True)
+            elif instr in ("ARG", "ENV"):
+                for k, _, v in (w.partition("=") for w in shlex.split(rest)):
+                    if _:
+                        env[k] = v
+            elif instr == "COPY":
+                words = shlex.split(rest)
+                if any(w.startswith("--from") for w in words):
+                    continue
+                words = [w for w in words if not w.startswith("--")]
+                dest = words[-1]
+                dest_abs = os.path.normpath(os.path.join(workdir, dest))
+                for src in words[:-1]:
+                    src_n = os.path.normpath(src)
+                    full = os.path.join(ROOT, src_n)
+                    if os.path.isdir(full):
+                        files = [os.path.relpath(os.path.join(dp, f), ROOT)
+                                 for dp, _, fn in os.walk(full) for f in fn]
+                        for f in files:
+                            if dockerignored(f, pats):
+                                continue
+                            target = fs + os.path.join(dest_abs, os.path.relpath(f, src_n))
+                            os.makedirs(os.path.dirname(target), exist_ok=True)
+                            shutil.copy2(os.path.join(ROOT, f), target)
+                    elif os.path.exists(full) and not dockerignored(src_n, pats):
+                        into_dir = dest.endswith("/") or dest in (".", "./")
+                        target = fs + (os.path.join(dest_abs, os.path.basename(src_n)) if into_dir else dest_abs)
+                        os.makedirs(os.path.dirname(target), exist_ok=True)
+                        shutil.copy2(full, target)
+                    else:
+                        raise CheckError("line %d: COPY %s: not in the build context" % (line, src))
+                    copied.append(src_n)
+            elif instr == "RUN":
+                if "apt-get" in rest:
+                    continue
+                cmd = re.sub(r"(?<![\w./-])/out\b", fs + "/out", rest)
+                r = run(["sh", "-ec", cmd], cwd=fs + workdir, env=env)
+                if r.returncode != 0:
+                    raise CheckError("line %d: RUN failed (%d):\n%s" % (line, r.returncode,
+                                                                   (r.stdout + r.stderr)[-2500:]))
+                ran.append("line %d" % line)
+        out = os.path.join(fs, "out")
+        got = sorted(os.listdir(out)) if os.path.isdir(out) else []
+        want = ["statushawk-%s" % p for p in PROCESSES]
+        if got != sorted(want):
+            raise CheckError("/out holds %s, want %s" % (got, want))
+        for b in want:
+            r = run([os.path.join(out, b), "version"])
+            if r.returncode != 0 or not r.stdout.startswith(b):
+                raise CheckError("%s version: %s%s" % (b, r.stdout, r.stderr))
+        return "COPY %s; RUN %s -> /out: %s" % (" ".join(copied), ", ".join(ran), " ".join(got))
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
 def dpkg_package_of(path):
     cands = [path, os.path.realpath(path)]
     for c in list(cands):
