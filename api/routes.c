@@ -6,6 +6,7 @@
 #include "api/metrics.h"
 #include "api/monitors.h"
 #include "api/router.h"
+#include "api/stats.h"
 #include "api/telegram_webhook.h"
 
 const struct route api_routes[] = {
@@ -39,6 +40,17 @@ const struct route api_routes[] = {
     {EVHTTP_REQ_DELETE, "/api/v1/monitors/{id}", ROUTE_AUTH, monitors_delete},
     {EVHTTP_REQ_POST, "/api/v1/monitors/{id}/check", ROUTE_AUTH, monitors_check},
     /* end monitors */
+
+    /* statistics (api/stats.c, api/stats_history.c); {id} matches digits only, so the
+     * two fixed names cannot be taken for a monitor */
+    {EVHTTP_REQ_GET, "/api/v1/monitors/dashboard_stats", ROUTE_AUTH, stats_dashboard},
+    {EVHTTP_REQ_GET, "/api/v1/monitors/leaderboard", ROUTE_AUTH, stats_leaderboard},
+    {EVHTTP_REQ_GET, "/api/v1/monitors/{id}/stats", ROUTE_AUTH, stats_summary},
+    {EVHTTP_REQ_GET, "/api/v1/monitors/{id}/history", ROUTE_AUTH, stats_history},
+    {EVHTTP_REQ_GET, "/api/v1/monitors/{id}/incidents", ROUTE_AUTH, stats_incidents},
+    {EVHTTP_REQ_GET, "/api/v1/monitors/{id}/anomalies", ROUTE_AUTH, stats_anomalies},
+    {EVHTTP_REQ_GET, "/api/v1/monitors/{id}/heatmap", ROUTE_AUTH, stats_heatmap},
+    /* end statistics */
 };
 
 const size_t api_routes_count = sizeof(api_routes) / sizeof(api_routes[0]);

@@ -1,0 +1,350 @@
+#!/usr/bin/env bash
+# Benchmark: the api's read paths with 10 million check results, beside a minimal nginx
+# (`return 200 "ok";`) on the same machine with the same wrk settings.
+#
+#   bench/api_read.sh
+#
+# Builds statushawk-api (RelWithDebInfo, $BENCH_BUILD_DIR), starts a throwaway PostgreSQL
+# and Redis on free loopback ports, migrates, starts the api, signs up + logs in one user
+# through the API, then seeds with SQL: BENCH_MONITORS monitors for that user (interval
+# 300 s, the default) and BENCH_RESULTS check results spread evenly over them, one every
+# 300 s back from now (2 % failed, 1 in 4 of those without a response time), with the daily
+# partitions of the default 90-day retention; runs the hourly rollup (CALL
+# sh_rollup_advance()) and VACUUM ANALYZE. Then, for each target,
+#   wrk -t$BENCH_THREADS -c$BENCH_CONNECTIONS -d$BENCH_DURATION --latency
+# against the api and against nginx (worker_processes = api threads):
+#   list       GET /api/v1/monitors/?page=1            (skipped when the route is absent)
+#   stats      GET /api/v1/monitors/{id}/stats/?period=30d
+#   dashboard  GET /api/v1/monitors/dashboard_stats/
+#   heatmap    GET /api/v1/monitors/{id}/heatmap/
+# {id} is a different monitor on each request (a wrk Lua script picks one of the user's at
+# random), so the figures are not those of one hot monitor. Prints req/s, p99 and the
+# api/nginx ratios, and checks the floors: list p99 < 20 ms; stats, dashboard and heatmap
+# p99 < 50 ms. Exits 1 when a floor is missed or wrk saw non-2xx answers or socket errors
+# on the api. Everything it started is stopped on exit; the database is thrown away.
+#
+# Environment: BENCH_DURATION (10s), BENCH_WARMUP (2s, 0 to skip), BENCH_CONNECTIONS (50),
+#   BENCH_THREADS (2, wrk threads), BENCH_MONITORS (10000), BENCH_RESULTS (10000000),
+#   BENCH_BUILD_DIR (build-bench), STATUSHAWK_API_THREADS (2; also nginx workers),
+#   LOG_LEVEL (warn) are passed to the api.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
+SH_LOG_TAG="bench"
+# shellcheck source=scripts/lib.sh
+. "$ROOT/scripts/lib.sh"
+
+DURATION=${BENCH_DURATION:-10s}
+WARMUP=${BENCH_WARMUP:-2s}
+CONNS=${BENCH_CONNECTIONS:-50}
+WRK_THREADS=${BENCH_THREADS:-2}
+API_THREADS=${STATUSHAWK_API_THREADS:-2}
+MONITORS=${BENCH_MONITORS:-10000}
+RESULTS=${BENCH_RESULTS:-10000000}
+BUILD_DIR="$ROOT/${BENCH_BUILD_DIR:-build-bench}"
+RETENTION_DAYS=90 # STATUSHAWK_RETENTION_DAYS' default: the partitions a real install has
+INTERVAL_S=300
+FLOOR_LIST_MS=20
+FLOOR_STATS_MS=50
+
+[[ $MONITORS =~ ^[1-9][0-9]*$ && $RESULTS =~ ^[1-9][0-9]*$ ]] ||
+    sh_die "BENCH_MONITORS and BENCH_RESULTS must be positive integers"
+PER_MONITOR=$(((RESULTS + MONITORS - 1) / MONITORS))
+
+sh_require_packages "${SH_BUILD_PACKAGES[@]}" "${SH_SERVICE_PACKAGES[@]}" curl wrk "nginx-light|nginx"
+
+# ----------------------------------------------------------------------------------------
+TMP=""
+PG_DIR=""
+REDIS_DIR=""
+REDIS_PORT=""
+API_PID=""
+NGINX_PID=""
+
+# shellcheck disable=SC2317  # invoked through trap
+cleanup() {
+    local rc=$?
+    set +e
+    trap - EXIT INT TERM
+    [[ -n $NGINX_PID ]] && sh_stop_pid "$NGINX_PID" 10 nginx
+    [[ -n $API_PID ]] && sh_stop_pid "$API_PID" 30 statushawk-api
+    [[ -n $REDIS_DIR ]] && sh_redis_stop "$REDIS_DIR" "$REDIS_PORT" ephemeral
+    [[ -n $PG_DIR ]] && sh_pg_stop "$PG_DIR"
+    [[ -n $TMP && -d $TMP ]] && rm -rf "$TMP"
+    exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/statushawk-bench.XXXXXX")
+chmod 755 "$TMP" # the postgres user (when we are root) must traverse it
+
+# ----------------------------------------------------------------------------------------
+sh_log "building statushawk-api (RelWithDebInfo) in ${BUILD_DIR#"$ROOT"/}/"
+if [[ ! -f $BUILD_DIR/CMakeCache.txt ]]; then
+    cmake -S "$ROOT" -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSTATUSHAWK_TESTS=OFF >/dev/null
+fi
+cmake --build "$BUILD_DIR" -j2 --target statushawk-api >/dev/null || sh_die "build failed"
+API_BIN="$BUILD_DIR/api/statushawk-api"
+
+PG_PORT=$(sh_free_port)
+REDIS_PORT=$(sh_free_port "$PG_PORT")
+API_PORT=$(sh_free_port "$PG_PORT" "$REDIS_PORT")
+NGINX_PORT=$(sh_free_port "$PG_PORT" "$REDIS_PORT" "$API_PORT")
+
+PG_DIR="$TMP/pg"
+sh_pg_init "$PG_DIR" test
+sh_pg_start "$PG_DIR" "$PG_PORT" "$TMP/postgres.log"
+sh_pg_wait_ready "$PG_PORT" 60 || sh_die "PostgreSQL did not become ready"
+DB=statushawk_bench
+sh_psql "$PG_DIR" "$PG_PORT" postgres "CREATE DATABASE $DB" >/dev/null
+REDIS_DIR="$TMP/redis"
+sh_redis_start "$REDIS_DIR" "$REDIS_PORT" ephemeral "$TMP/redis.log"
+sh_redis_wait_ready "$REDIS_PORT" 30 || sh_die "Redis did not become ready"
+
+export DATABASE_URL="postgresql://postgres@127.0.0.1:$PG_PORT/$DB"
+export REDIS_URL="redis://127.0.0.1:$REDIS_PORT/0"
+export SECRET_KEY
+SECRET_KEY=$(sh_random_hex 32)
+export STATUSHAWK_LISTEN="127.0.0.1:$API_PORT"
+export STATUSHAWK_API_THREADS=$API_THREADS
+export LOG_LEVEL=${LOG_LEVEL:-warn}
+
+"$API_BIN" migrate >"$TMP/migrate.log" 2>&1 || { cat "$TMP/migrate.log" >&2; sh_die "migrate failed"; }
+"$API_BIN" >"$TMP/api.log" 2>&1 &
+API_PID=$!
+API="http://127.0.0.1:$API_PORT"
+if ! sh_wait_http_ready "$API/ready" 60; then
+    tail -n 30 "$TMP/api.log" >&2
+    sh_die "statushawk-api did not become ready"
+fi
+sh_log "statushawk-api ready on $API (pid $API_PID, $API_THREADS threads)"
+
+# ----------------------------------------------------------------------------------------
+# A user and a token, through the API.
+EMAIL="bench-$(sh_random_hex 4)@example.com"
+PASSWORD="bench-$(sh_random_hex 8)"
+code=$(curl -sS -o "$TMP/signup.json" -w '%{http_code}' -X POST "$API/api/v1/accounts/signup" \
+    -H 'Content-Type: application/json' \
+    -d "{\"email\":\"$EMAIL\",\"password\":\"$PASSWORD\",\"first_name\":\"Bench\",\"last_name\":\"Mark\"}")
+[[ $code == 201 ]] || sh_die "signup answered $code: $(head -c 500 "$TMP/signup.json")"
+code=$(curl -sS -o "$TMP/login.json" -w '%{http_code}' -X POST "$API/api/v1/accounts/login" \
+    -H 'Content-Type: application/json' -d "{\"email\":\"$EMAIL\",\"password\":\"$PASSWORD\"}")
+[[ $code == 201 ]] || sh_die "login answered $code: $(head -c 500 "$TMP/login.json")"
+TOKEN=$(tr -d '\n' <"$TMP/login.json" |
+    sed -n 's/.*"token"[[:space:]]*:[[:space:]]*"\([0-9a-fA-F]\{40\}\)".*/\1/p')
+[[ -n $TOKEN ]] || sh_die "no 40-hex token in the login answer: $(head -c 500 "$TMP/login.json")"
+USER_ID=$(sh_psql "$PG_DIR" "$PG_PORT" "$DB" "SELECT id FROM users WHERE email = '$EMAIL'")
+[[ $USER_ID =~ ^[0-9]+$ ]] || sh_die "could not read the user's id"
+
+# ----------------------------------------------------------------------------------------
+# The data set. One statement per 1,000 monitors, so each transaction (and the statement
+# trigger's transition table) stays bounded.
+psql_db() { sh_psql "$PG_DIR" "$PG_PORT" "$DB" "$1"; }
+SECONDS=0
+psql_db "SELECT sh_ensure_result_partitions($RETENTION_DAYS, 7)" >/dev/null
+psql_db "INSERT INTO monitors (user_id, name, url, \"interval\", status, is_active, last_checked_at)
+         SELECT $USER_ID, 'bench-' || g, 'https://m' || g || '.example.com/health', $INTERVAL_S,
+                CASE WHEN g % 50 = 0 THEN 'DOWN' WHEN g % 97 = 0 THEN 'PAUSED' ELSE 'UP' END,
+                g % 97 <> 0, now()
+         FROM generate_series(1, $MONITORS) g" >/dev/null
+read -r FIRST_ID LAST_ID < <(psql_db "SELECT min(id) || ' ' || max(id) FROM monitors WHERE user_id = $USER_ID")
+sh_log "seeding $MONITORS monitors x $PER_MONITOR results (ids $FIRST_ID..$LAST_ID)"
+for ((lo = FIRST_ID; lo <= LAST_ID; lo += 1000)); do
+    hi=$((lo + 999 < LAST_ID ? lo + 999 : LAST_ID))
+    psql_db "INSERT INTO check_results (monitor_id, checked_at, status_code, response_time_ms, is_up, error)
+             SELECT m, now() - (k * $INTERVAL_S + m % $INTERVAL_S) * interval '1 second',
+                    CASE WHEN f THEN (ARRAY[0, 500, 502, 503])[1 + k % 4] ELSE 200 END,
+                    CASE WHEN f AND k % 4 = 0 THEN NULL
+                         ELSE 40 + ((m * 7919 + k * 104729) % 4600) / 10.0 END,
+                    NOT f,
+                    CASE WHEN f THEN (ARRAY['timeout', 'status 500', 'status 502',
+                                            'status 503'])[1 + k % 4] END
+             FROM generate_series($lo, $hi) m, generate_series(0, $PER_MONITOR - 1) k,
+                  LATERAL (SELECT (m * 31 + k * 17) % 100 < 2 AS f) x" >/dev/null
+done
+ROWS=$(psql_db "SELECT count(*) FROM check_results")
+sh_log "seeded $ROWS results in ${SECONDS}s; rolling up"
+SECONDS=0
+psql_db "CALL sh_rollup_advance()" >/dev/null
+psql_db "VACUUM ANALYZE" >/dev/null
+ROLLED=$(psql_db "SELECT count(*) || ' rollup rows, watermark ' || sh_iso(rolled_until) FROM check_rollup_hourly, rollup_state GROUP BY rolled_until")
+sh_log "rolled up and vacuumed in ${SECONDS}s: $ROLLED"
+
+# ----------------------------------------------------------------------------------------
+# nginx: the reference for what this machine can do with an HTTP server doing nothing.
+NG="$TMP/nginx"
+mkdir -p "$NG"
+NGINX_V=$(nginx -V 2>&1)
+{
+    if sh_is_root; then
+        if getent group nogroup >/dev/null; then echo 'user nobody nogroup;'; else echo 'user nobody nobody;'; fi
+    fi
+    echo "worker_processes $API_THREADS;"
+    echo "pid $NG/nginx.pid;"
+    echo "error_log $NG/error.log warn;"
+    echo 'daemon off;'
+    echo 'events { worker_connections 4096; }'
+    echo 'http {'
+    echo '    access_log off;'
+    echo "    client_body_temp_path $NG/client_body;"
+    echo "    proxy_temp_path $NG/proxy;"
+    for m in fastcgi uwsgi scgi; do
+        [[ $NGINX_V == *"--without-http_${m}_module"* ]] || echo "    ${m}_temp_path $NG/$m;"
+    done
+    echo '    keepalive_requests 1000000;'
+    echo '    server {'
+    echo "        listen 127.0.0.1:$NGINX_PORT;"
+    echo '        location / { default_type text/plain; return 200 "ok"; }'
+    echo '    }'
+    echo '}'
+} >"$NG/nginx.conf"
+nginx -t -q -p "$NG" -c "$NG/nginx.conf" -e "$NG/error.log" || sh_die "nginx rejected $NG/nginx.conf"
+nginx -p "$NG" -c "$NG/nginx.conf" -e "$NG/error.log" >"$NG/stdout.log" 2>&1 &
+NGINX_PID=$!
+NGINX="http://127.0.0.1:$NGINX_PORT"
+if ! sh_wait_http_ready "$NGINX/" 20; then
+    cat "$NG/error.log" >&2 || true
+    sh_die "nginx did not start"
+fi
+sh_log "nginx ready on $NGINX (pid $NGINX_PID, $API_THREADS workers)"
+
+# ----------------------------------------------------------------------------------------
+# wrk: a Lua script so that {id} in the path is a different monitor on each request.
+cat >"$TMP/paths.lua" <<'EOF'
+local fmt = os.getenv("BENCH_PATH")
+local first = tonumber(os.getenv("BENCH_FIRST_ID"))
+local count = tonumber(os.getenv("BENCH_COUNT"))
+local headers = { ["Authorization"] = "Token " .. os.getenv("BENCH_TOKEN") }
+local seeded = false
+request = function()
+    if not seeded then
+        math.randomseed(os.time() + tonumber(tostring({}):match("0x(%x+)"), 16) % 100000)
+        seeded = true
+    end
+    return wrk.format("GET", string.format(fmt, first + math.random(count) - 1), headers)
+end
+EOF
+
+# Latency as printed by wrk (e.g. 812.00us, 3.21ms, 1.02s, 2.00m) -> milliseconds.
+to_ms() {
+    awk -v v="$1" 'BEGIN {
+        n = v + 0; u = v; sub(/^[0-9.]+/, "", u)
+        if (u == "us") n = n / 1000; else if (u == "s") n = n * 1000;
+        else if (u == "m") n = n * 60000; else if (u == "h") n = n * 3600000;
+        printf "%.3f", n }'
+}
+
+# run_wrk NAME BASE PATH: runs wrk (PATH may hold one %d for a monitor id) and fills
+# R[NAME.rps|p99|reqs|non2xx|errs|sockerr|out].
+declare -A R=()
+run_wrk() {
+    local name=$1 base=$2 path=$3 out="$TMP/wrk-$1.txt" rps p99 reqs non2xx sockerr
+    local -a args=(-t"$WRK_THREADS" -c"$CONNS" --latency -s "$TMP/paths.lua" "$base/")
+    export BENCH_PATH=$path BENCH_FIRST_ID=$FIRST_ID BENCH_COUNT=$((LAST_ID - FIRST_ID + 1))
+    export BENCH_TOKEN=$TOKEN
+    if [[ $WARMUP != 0 && $WARMUP != 0s ]]; then
+        wrk -d"$WARMUP" "${args[@]}" >/dev/null 2>&1 || true
+    fi
+    sh_log "wrk -t$WRK_THREADS -c$CONNS -d$DURATION --latency $base$path"
+    wrk -d"$DURATION" "${args[@]}" >"$out" 2>&1 || {
+        cat "$out" >&2
+        sh_die "wrk failed against $base$path"
+    }
+    rps=$(awk '/^Requests\/sec:/ { print $2 }' "$out")
+    p99=$(awk '$1 == "99%" { print $2 }' "$out")
+    reqs=$(awk '/requests in/ { print $1 }' "$out")
+    non2xx=$(awk -F': *' '/Non-2xx or 3xx responses/ { print $2 }' "$out")
+    sockerr=$(sed -n 's/.*Socket errors: *//p' "$out")
+    [[ -n $rps && -n $p99 ]] || { cat "$out" >&2; sh_die "could not parse wrk output for $name"; }
+    R[$name.rps]=$rps
+    R[$name.p99]=$(to_ms "$p99")
+    R[$name.reqs]=${reqs:-?}
+    R[$name.non2xx]=${non2xx:-0}
+    R[$name.sockerr]=${sockerr:-none}
+    R[$name.errs]=$(grep -oE '[0-9]+' <<<"${sockerr:-0}" | awk '{ s += $1 } END { print s + 0 }')
+    R[$name.out]=$out
+}
+
+# name|path|floor (ms)
+TARGETS=()
+code=$(curl -sS -o /dev/null -w '%{http_code}' -H "Authorization: Token $TOKEN" "$API/api/v1/monitors/?page=1")
+if [[ $code == 200 ]]; then
+    TARGETS+=("list|/api/v1/monitors/?page=1|$FLOOR_LIST_MS")
+else
+    sh_warn "GET /api/v1/monitors/?page=1 answered $code: the monitors list route is not there yet; skipping it"
+fi
+TARGETS+=("stats|/api/v1/monitors/%d/stats/?period=30d|$FLOOR_STATS_MS"
+    "dashboard|/api/v1/monitors/dashboard_stats/|$FLOOR_STATS_MS"
+    "heatmap|/api/v1/monitors/%d/heatmap/|$FLOOR_STATS_MS")
+
+for t in "${TARGETS[@]}"; do
+    IFS='|' read -r name path _ <<<"$t"
+    probe=${path//%d/$FIRST_ID}
+    code=$(curl -sS -o "$TMP/probe.json" -w '%{http_code}' -H "Authorization: Token $TOKEN" "$API$probe")
+    [[ $code == 200 ]] || sh_die "GET $probe answered $code: $(head -c 500 "$TMP/probe.json")"
+    run_wrk "$name" "$API" "$path"
+done
+run_wrk nginx "$NGINX" "/"
+
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b + 0 == 0) print "n/a"; else printf "%.2fx", a / b }'; }
+
+# ----------------------------------------------------------------------------------------
+report() {
+    local name path floor verdict
+    echo
+    echo "api read paths, $ROWS check results over $MONITORS monitors of one user ($ROLLED)"
+    echo "(wrk -t$WRK_THREADS -c$CONNS -d$DURATION, api threads = nginx workers = $API_THREADS, $(nproc) CPUs)"
+    printf '%-11s %-44s %10s %9s %9s %8s %8s %8s %s\n' target path req/s "p99 ms" requests \
+        non-2xx "rps/ngx" "p99/ngx" "floor"
+    for t in "${TARGETS[@]}"; do
+        IFS='|' read -r name path floor <<<"$t"
+        if awk -v p="${R[$name.p99]}" -v f="$floor" 'BEGIN { exit !(p < f) }'; then
+            verdict="p99 < $floor ms: ok"
+        else
+            verdict="p99 < $floor ms: MISSED"
+        fi
+        printf '%-11s %-44s %10s %9s %9s %8s %8s %8s %s\n' "$name" "${path//%d/{id\}}" \
+            "${R[$name.rps]}" "${R[$name.p99]}" "${R[$name.reqs]}" "${R[$name.non2xx]}" \
+            "$(ratio "${R[$name.rps]}" "${R[nginx.rps]}")" \
+            "$(ratio "${R[$name.p99]}" "${R[nginx.p99]}")" "$verdict"
+    done
+    printf '%-11s %-44s %10s %9s %9s %8s\n' nginx 'return 200 "ok"' "${R[nginx.rps]}" \
+        "${R[nginx.p99]}" "${R[nginx.reqs]}" "${R[nginx.non2xx]}"
+}
+report
+
+status=0
+for t in "${TARGETS[@]}"; do
+    IFS='|' read -r name _ floor <<<"$t"
+    if ! awk -v p="${R[$name.p99]}" -v f="$floor" 'BEGIN { exit !(p < f) }'; then
+        status=1
+    fi
+    if [[ ${R[$name.non2xx]} != 0 || ${R[$name.errs]} != 0 ]]; then
+        echo
+        echo "WARNING: $name: non-2xx responses: ${R[$name.non2xx]}; socket errors: ${R[$name.sockerr]}"
+        sed 's/^/    /' "${R[$name.out]}"
+        status=1
+    fi
+done
+if ((status != 0)); then
+    echo
+    echo "api log (last 20 lines):"
+    tail -n 20 "$TMP/api.log" | sed 's/^/    /'
+fi
+
+mkdir -p "$ROOT/bench/out"
+{
+    printf 'date: %s\ncommit: %s\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)"
+    report
+    for t in "${TARGETS[@]}" "nginx||"; do
+        IFS='|' read -r name _ _ <<<"$t"
+        echo
+        echo "--- wrk $name"
+        cat "${R[$name.out]}"
+    done
+} >"$ROOT/bench/out/api_read.txt"
+echo
+echo "(full wrk output saved in bench/out/api_read.txt)"
+exit "$status"
