@@ -209,6 +209,9 @@ static void render_default(struct strbuf *b, const struct alert_event *ev, enum 
             strbuf_puts(b, "\nWhy: ");
             put_value(b, reason, mode);
         }
+        /* Since the first failed check (the incident's start), not the confirming one. */
+        if (detail_time(ev, "incident_started_at", &started))
+            template_format_time(started, when);
         strbuf_printf(b, "\nSince %s", when);
     } else if (strcmp(ev->kind, "up") == 0) {
         put_markup(b, "\xE2\x9C\x85 <b>UP</b>", mode); /* ✅ */

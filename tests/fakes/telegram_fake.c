@@ -77,6 +77,7 @@ struct telegram_fake {
     struct poll *poll; /* loop thread only */
     struct delayed delayed[MAX_DELAYED];
     char webhook[512];   /* [notifier] set by setWebhook, under lock */
+    char webhook_secret[256]; /* [notifier] its secret_token, under lock */
     int64_t arrival_ms;  /* [notifier] of the request being handled (loop thread only) */
 };
 
@@ -425,6 +426,85 @@ static void poll_timeout(evutil_socket_t fd, short what, void *arg)
     poll_finish(arg, 0);
 }
 
+/* [notifier] Webhook delivery: while a webhook is set, Telegram POSTs each update to it
+ * (with the secret token header) instead of keeping it for getUpdates. One attempt each;
+ * recorded as {"method":"webhook","params":<update>,"status":<the answer's status>}. */
+struct hook_call {
+    struct telegram_fake *f;
+    json_t *update;
+};
+
+static void on_hook_answer(struct evhttp_request *req, void *arg)
+{
+    struct hook_call *c = arg;
+    c->f->arrival_ms = 0;
+    record(c->f, "webhook", c->update, req ? evhttp_request_get_response_code(req) : 0);
+    json_decref(c->update);
+    free(c);
+}
+
+static void deliver_to_webhook(struct telegram_fake *f)
+{
+    char url[sizeof(f->webhook)], secret[sizeof(f->webhook_secret)];
+    json_t *updates;
+
+    pthread_mutex_lock(&f->lock);
+    snprintf(url, sizeof(url), "%s", f->webhook);
+    snprintf(secret, sizeof(secret), "%s", f->webhook_secret);
+    updates = url[0] ? f->updates : NULL;
+    if (updates)
+        f->updates = json_array();
+    pthread_mutex_unlock(&f->lock);
+    if (!updates)
+        return;
+    struct evhttp_uri *uri = evhttp_uri_parse(url);
+    size_t i;
+    json_t *u;
+    json_array_foreach(updates, i, u)
+    {
+        struct hook_call *c = calloc(1, sizeof(*c));
+        const char *host = uri ? evhttp_uri_get_host(uri) : NULL;
+        const char *path = uri ? evhttp_uri_get_path(uri) : NULL;
+        int port = uri ? evhttp_uri_get_port(uri) : -1;
+        char *body = json_dumps(u, JSON_COMPACT);
+        struct evhttp_connection *conn =
+            host ? evhttp_connection_base_new(f->base, NULL, host, (ev_uint16_t)(port > 0 ? port : 80))
+                 : NULL;
+        struct evhttp_request *req = c ? evhttp_request_new(on_hook_answer, c) : NULL;
+        if (!c || !conn || !req || !body) {
+            if (c) {
+                record(f, "webhook", u, 0);
+                free(c);
+            }
+            if (req)
+                evhttp_request_free(req);
+            if (conn)
+                evhttp_connection_free(conn);
+            free(body);
+            continue;
+        }
+        c->f = f;
+        c->update = json_incref(u);
+        struct evkeyvalq *h = evhttp_request_get_output_headers(req);
+        evhttp_add_header(h, "Host", host);
+        evhttp_add_header(h, "Content-Type", "application/json");
+        if (secret[0])
+            evhttp_add_header(h, "X-Telegram-Bot-Api-Secret-Token", secret);
+        evbuffer_add(evhttp_request_get_output_buffer(req), body, strlen(body));
+        free(body);
+        evhttp_connection_free_on_completion(conn);
+        evhttp_connection_set_timeout(conn, 10);
+        if (evhttp_make_request(conn, req, EVHTTP_REQ_POST, path && *path ? path : "/") != 0) {
+            json_decref(c->update);
+            free(c);
+            record(f, "webhook", u, 0);
+        }
+    }
+    if (uri)
+        evhttp_uri_free(uri);
+    json_decref(updates);
+}
+
 /* An update was pushed: a waiting poll that now has something answers. */
 static void wake_cb(evutil_socket_t fd, short what, void *arg)
 {
@@ -432,6 +512,7 @@ static void wake_cb(evutil_socket_t fd, short what, void *arg)
     json_t *ready;
 
     f->arrival_ms = 0; /* recorded at the answer [notifier] */
+    deliver_to_webhook(f);
 
     if (!f->poll)
         return;
@@ -551,13 +632,15 @@ static int webhook_is_set(struct telegram_fake *f)
 static int set_webhook(struct telegram_fake *f, const char *method, const json_t *params,
                        json_t **body)
 {
-    char url[sizeof(f->webhook)];
+    char url[sizeof(f->webhook)], secret[sizeof(f->webhook_secret)] = "";
     if (strcasecmp(method, "deleteWebhook") == 0)
         url[0] = '\0';
     else
         param_text(params, "url", url, sizeof(url));
+    param_text(params, "secret_token", secret, sizeof(secret));
     pthread_mutex_lock(&f->lock);
     snprintf(f->webhook, sizeof(f->webhook), "%s", url);
+    snprintf(f->webhook_secret, sizeof(f->webhook_secret), "%s", url[0] ? secret : "");
     pthread_mutex_unlock(&f->lock);
     *body = json_pack("{s:b, s:b, s:s}", "ok", 1, "result", 1, "description",
                       url[0] ? "Webhook was set" : "Webhook was deleted");

@@ -8,9 +8,11 @@
  *   getUpdates   pending Updates (offset confirms, limit, long polling with timeout; a
  *                second concurrent call ends the first with 409 Conflict)
  *   getMe        the bot
- *   setWebhook   {"ok":true,"result":true}; while a webhook URL is set, getUpdates answers
- *                409 "Conflict: can't use getUpdates method while webhook is active" (as
- *                Telegram does); url "" removes it  [notifier]
+ *   setWebhook   {"ok":true,"result":true}; while a webhook URL is set, pushed updates are
+ *                POSTed to it (X-Telegram-Bot-Api-Secret-Token: the secret_token given; each
+ *                recorded as method "webhook" with the status it got) and getUpdates
+ *                answers 409 "Conflict: can't use getUpdates method while webhook is
+ *                active", as Telegram does; url "" removes it  [notifier]
  *   other        404 {"ok":false,"error_code":404,"description":"Not Found"}
  *   wrong token  401 {"ok":false,"error_code":401,"description":"Unauthorized"}
  *

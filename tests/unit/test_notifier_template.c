@@ -121,6 +121,13 @@ static void test_default_down(void **state)
     expect_contains(s, "Since 2026-11-24 10:15:30 UTC");
     free(s);
     alertmsg_clear(&ev);
+    /* The incident's start, when the runner gives it, is the "since". */
+    make(&ev, "down", "Shop", "u",
+         "{\"reason\":\"timeout\",\"incident_started_at\":\"2026-11-24T10:15:20.000Z\"}");
+    s = template_render(NULL, &ev, TEMPLATE_HTML);
+    expect_contains(s, "Since 2026-11-24 10:15:20 UTC");
+    free(s);
+    alertmsg_clear(&ev);
     /* No reason: the status code says why. */
     make(&ev, "down", "Shop", "u", "{\"status_code\":500}");
     s = template_render(NULL, &ev, TEMPLATE_HTML);
