@@ -268,22 +268,30 @@ BEGIN
         SELECT DISTINCT monitor_id, date_trunc('hour', checked_at, 'UTC')
         FROM new_rows WHERE checked_at < pending;
     END IF;
+    -- One pass over the batch: per user and minute, then the hours from those minutes.
     -- Minutes then hours, each in key order, so that two batches for the same users cannot
     -- deadlock.
-    INSERT INTO check_user_minute AS u (user_id, minute, timed, sum_ms)
-    SELECT o.user_id, date_trunc('minute', n.checked_at, 'UTC'), count(*),
-           sum(n.response_time_ms::numeric)
-    FROM new_rows n JOIN monitor_owner o ON o.monitor_id = n.monitor_id
-    WHERE n.response_time_ms IS NOT NULL
-    GROUP BY 1, 2
-    ORDER BY 1, 2
-    ON CONFLICT (user_id, minute) DO UPDATE
-        SET timed = u.timed + excluded.timed, sum_ms = u.sum_ms + excluded.sum_ms;
+    -- The owner by a lookup per row, not a join: the planner would hash the whole of
+    -- monitor_owner (all the monitors of every user) for a batch of 1,000 rows.
+    WITH g AS MATERIALIZED (
+        SELECT x.user_id, x.minute, count(*) AS timed, sum(x.ms) AS sum_ms
+        FROM (SELECT (SELECT o.user_id FROM monitor_owner o
+                      WHERE o.monitor_id = n.monitor_id) AS user_id,
+                     date_trunc('minute', n.checked_at, 'UTC') AS minute,
+                     n.response_time_ms::numeric AS ms
+              FROM new_rows n WHERE n.response_time_ms IS NOT NULL) x
+        WHERE x.user_id IS NOT NULL
+        GROUP BY 1, 2
+    ), minutes AS (
+        INSERT INTO check_user_minute AS u (user_id, minute, timed, sum_ms)
+        SELECT g.user_id, g.minute, g.timed, g.sum_ms FROM g ORDER BY 1, 2
+        ON CONFLICT (user_id, minute) DO UPDATE
+            SET timed = u.timed + excluded.timed, sum_ms = u.sum_ms + excluded.sum_ms
+        RETURNING 1
+    )
     INSERT INTO check_user_hour AS u (user_id, hour, timed, sum_ms)
-    SELECT o.user_id, date_trunc('hour', n.checked_at, 'UTC'), count(*),
-           sum(n.response_time_ms::numeric)
-    FROM new_rows n JOIN monitor_owner o ON o.monitor_id = n.monitor_id
-    WHERE n.response_time_ms IS NOT NULL
+    SELECT g.user_id, date_trunc('hour', g.minute, 'UTC'), sum(g.timed), sum(g.sum_ms)
+    FROM g WHERE (SELECT count(*) FROM minutes) >= 0 -- the minutes are upserted first
     GROUP BY 1, 2
     ORDER BY 1, 2
     ON CONFLICT (user_id, hour) DO UPDATE
