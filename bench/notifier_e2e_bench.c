@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #define TOKEN "7000000001:E2E-bench"
 #define MAXMON 200
@@ -78,6 +79,7 @@ static void bench(void **state)
 
     if (nmon < 1 || nmon > MAXMON)
         fail_msg("BENCH_MONITORS: 1..%d", MAXMON);
+    srandom((unsigned)time(NULL));
     snprintf(base_env, sizeof(base_env), "TELEGRAM_API_BASE=%s", telegram_fake_base(fake));
     snprintf(prefix_env, sizeof(prefix_env), "STATUSHAWK_REDIS_PREFIX=%s", harness_redis_prefix());
     struct target *t = target_http_start();
@@ -100,8 +102,9 @@ static void bench(void **state)
         snprintf(uid, sizeof(uid), "%lld", user);
         snprintf(id, sizeof(id), "%lld", mon[i]);
         PQclear(db_query("UPDATE monitors SET user_id = $1 WHERE id = $2", uid, id, NULL));
-        /* Spread over the interval, as the reconciler does. */
-        rh_schedule(mon[i], rh_now_ms() + (int64_t)i * interval * 1000 / nmon);
+        /* A random phase within the interval: where in its cycle a monitor is when its
+         * target fails is chance. */
+        rh_schedule(mon[i], rh_now_ms() + random() % ((long)interval * 1000));
         free(url);
     }
     static const char *const runner_env[] = {"RETRY_DELAY=5", "LOG_LEVEL=warn", NULL};
