@@ -279,6 +279,9 @@ TARGETS+=("stats|/api/v1/monitors/%d/stats/?period=30d|$FLOOR_STATS_MS"
     "dashboard|/api/v1/monitors/dashboard_stats/|$FLOOR_STATS_MS"
     "heatmap|/api/v1/monitors/%d/heatmap/|$FLOOR_STATS_MS")
 
+# Other work on the machine shows in every figure (the nginx row is there to see it); the
+# load average before and after the runs is printed with them.
+LOAD_BEFORE=$(cut -d' ' -f1 /proc/loadavg)
 for t in "${TARGETS[@]}"; do
     IFS='|' read -r name path _ <<<"$t"
     probe=${path//%d/$FIRST_ID}
@@ -287,6 +290,7 @@ for t in "${TARGETS[@]}"; do
     run_wrk "$name" "$API" "$path"
 done
 run_wrk nginx "$NGINX" "/"
+LOAD_AFTER=$(cut -d' ' -f1 /proc/loadavg)
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b + 0 == 0) print "n/a"; else printf "%.2fx", a / b }'; }
 
@@ -295,7 +299,8 @@ report() {
     local name path floor verdict
     echo
     echo "api read paths, $ROWS check results over $MONITORS monitors of one user ($ROLLED)"
-    echo "(wrk -t$WRK_THREADS -c$CONNS -d$DURATION, api threads = nginx workers = $API_THREADS, $(nproc) CPUs)"
+    echo "(wrk -t$WRK_THREADS -c$CONNS -d$DURATION, api threads = nginx workers = $API_THREADS, $(nproc) CPUs;" \
+        "load average $LOAD_BEFORE before the runs, $LOAD_AFTER after)"
     printf '%-11s %-44s %10s %9s %9s %8s %8s %8s %s\n' target path req/s "p99 ms" requests \
         non-2xx "rps/ngx" "p99/ngx" "floor"
     for t in "${TARGETS[@]}"; do
