@@ -94,6 +94,18 @@ uint64_t metrics_results_dropped_total(void)
     return get(&m.results_dropped);
 }
 
+void metrics_get_totals(struct metrics_totals *t)
+{
+    t->checks = 0;
+    for (int type = 0; type < 3; type++)
+        t->checks += get(&m.checks[type][0]) + get(&m.checks[type][1]);
+    t->released = get(&m.released);
+    t->written = get(&m.results_written);
+    t->dropped = get(&m.results_dropped);
+    t->alerts = get(&m.alerts_published);
+    t->alerts_dropped = get(&m.alerts_dropped);
+}
+
 void metrics_alert_published(void)
 {
     inc(&m.alerts_published, 1);

@@ -36,6 +36,17 @@ void metrics_maintenance(int ok);
 
 uint64_t metrics_results_dropped_total(void);
 
+/* Totals for the exit summary. */
+struct metrics_totals {
+    uint64_t checks; /* finished, every type and outcome */
+    uint64_t released;
+    uint64_t written; /* results written to PostgreSQL */
+    uint64_t dropped; /* results lost */
+    uint64_t alerts;  /* published */
+    uint64_t alerts_dropped;
+};
+void metrics_get_totals(struct metrics_totals *t);
+
 void metrics_render(struct evbuffer *out, const struct metrics_gauges *g);
 
 #endif

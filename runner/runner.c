@@ -452,5 +452,14 @@ int runner_run(const struct runner_config *cfg)
     event_base_dispatch(r.base);
 out:
     teardown(&r);
+    {
+        struct metrics_totals t;
+        metrics_get_totals(&t);
+        log_info("exit: %llu checks done, %llu released; %llu results written, %llu dropped; "
+                 "%llu alerts published, %llu dropped",
+                 (unsigned long long)t.checks, (unsigned long long)t.released,
+                 (unsigned long long)t.written, (unsigned long long)t.dropped,
+                 (unsigned long long)t.alerts, (unsigned long long)t.alerts_dropped);
+    }
     return r.exit_status;
 }

@@ -136,8 +136,15 @@ static pid_t spawn(char *const *argv, char *const *envp, int log_fd)
 
 int rh_get(const struct runner_proc *r, const char *path, struct http_resp *resp)
 {
+    return rh_send(r, "GET", path, resp);
+}
+
+int rh_send(const struct runner_proc *r, const char *method, const char *path,
+            struct http_resp *resp)
+{
     struct api fake;
-    struct http_req req = {.path = path, .src_ip = "127.0.0.1", .timeout_ms = 5000};
+    struct http_req req = {
+        .method = method, .path = path, .src_ip = "127.0.0.1", .timeout_ms = 5000};
 
     memset(&fake, 0, sizeof(fake));
     fake.port = r->port;
@@ -273,6 +280,59 @@ struct runner_proc *runner_start_at(const char *const *env, const char *file, in
     runner_print_log(r, "not healthy in time");
     fail_msg("%s:%d: the runner did not answer GET /health", file, line);
     return NULL;
+}
+
+int rh_runner_exit(const char *const *env, char **log)
+{
+    struct runner_proc r;
+    struct envv e = {0};
+    char *argv[3];
+    char *pg = harness_pg_url(NULL, NULL, 0);
+    char *items[3];
+    int fd, st;
+    int64_t deadline = mono_ms() + 10000;
+
+    memset(&r, 0, sizeof(r));
+    items[0] = xasprintf("DATABASE_URL=%s", pg);
+    items[1] = xasprintf("REDIS_URL=%s", harness_redis_url());
+    items[2] = xasprintf("PATH=%s", getenv("PATH") ? getenv("PATH") : "/usr/bin:/bin");
+    for (int i = 0; i < 3; i++) {
+        env_set(&e, items[i]);
+        free(items[i]);
+    }
+    free(pg);
+    if (getenv("ASAN_OPTIONS")) {
+        char *a = xasprintf("ASAN_OPTIONS=%s", getenv("ASAN_OPTIONS"));
+        env_set(&e, a);
+        free(a);
+    }
+    for (int i = 0; env && env[i]; i++)
+        env_set(&e, env[i]);
+    snprintf(r.log_path, sizeof(r.log_path), "%s/runner-%u.log", g_logdir, g_nlog++);
+    fd = open(r.log_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0)
+        abort();
+    argv[0] = (char *)g_runner_bin;
+    argv[1] = (char *)"run";
+    argv[2] = NULL;
+    r.pid = spawn(argv, e.v, fd);
+    close(fd);
+    env_free(&e);
+    r.exit_status = -1;
+    while (mono_ms() < deadline) {
+        if (waitpid(r.pid, &st, WNOHANG) == r.pid) {
+            r.exit_status = status_of(st);
+            break;
+        }
+        sleep_ms(20);
+    }
+    if (r.exit_status == -1) {
+        kill(r.pid, SIGKILL);
+        waitpid(r.pid, &st, 0);
+    }
+    *log = runner_log_text(&r);
+    unlink(r.log_path);
+    return r.exit_status;
 }
 
 static int reap(struct runner_proc *r, int timeout_ms)

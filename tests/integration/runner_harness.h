@@ -114,6 +114,12 @@ char *rh_alert_details(const char *kind, long long monitor_id, int n);
 /* ---- the runner's endpoint ---- */
 /* GET path on the runner; fills resp (harness's http_resp). */
 int rh_get(const struct runner_proc *r, const char *path, struct http_resp *resp);
+/* method (GET, POST, ...) path on the runner. */
+int rh_send(const struct runner_proc *r, const char *method, const char *path,
+            struct http_resp *resp);
+/* Runs a runner that is expected to exit by itself (bad configuration): its exit status
+ * (or -1 after 10 s) and its output (new string) in *log. */
+int rh_runner_exit(const char *const *env, char **log);
 /* A sample's value from /metrics ("name" or "name{labels}"), -1 when absent. */
 double rh_metric(const struct runner_proc *r, const char *sample);
 

@@ -54,7 +54,7 @@ static void test_confirmation_and_incident(void **state)
     assert_int_equal(count_sql("SELECT count(*) FROM (SELECT checked_at - lag(checked_at) OVER"
                                " (ORDER BY checked_at) AS gap FROM check_results"
                                " WHERE monitor_id = $1 AND NOT is_up) g"
-                               " WHERE gap BETWEEN interval '0.9 s' AND interval '3 s'",
+                               " WHERE gap BETWEEN interval '0.9 s' AND interval '4 s'",
                                id),
                      2);
     WAIT_FOR(rh_alert_count("down", id) == 1, WAIT_MS, "no down alert");

@@ -304,6 +304,70 @@ static void test_target_guard(void **state)
     target_stop(t);
 }
 
+static void test_endpoint(void **state)
+{
+    struct runner_proc *r = runner_start(NULL);
+    struct http_resp resp;
+
+    assert_int_equal(rh_get(r, "/health", &resp), 0);
+    assert_int_equal(resp.status, 200);
+    assert_string_equal(resp.body, "{\"status\":\"ok\"}");
+    http_resp_free(&resp);
+    assert_int_equal(rh_get(r, "/health/", &resp), 0);
+    assert_int_equal(resp.status, 200);
+    http_resp_free(&resp);
+    WAIT_FOR(rh_get(r, "/ready", &resp) == 0 && resp.status == 200 && (http_resp_free(&resp), 1),
+             WAIT_MS, "the runner did not become ready");
+    assert_int_equal(rh_get(r, "/ready", &resp), 0);
+    assert_non_null(strstr(resp.body, "\"postgres\":\"ok\""));
+    assert_non_null(strstr(resp.body, "\"redis\":\"ok\""));
+    http_resp_free(&resp);
+
+    assert_int_equal(rh_get(r, "/metrics", &resp), 0);
+    assert_int_equal(resp.status, 200);
+    {
+        char *ct = http_header(&resp, "Content-Type");
+        assert_non_null(ct);
+        assert_non_null(strstr(ct, "text/plain"));
+        free(ct);
+    }
+    assert_non_null(
+        strstr(resp.body, "statushawk_runner_checks_total{type=\"HTTP\",outcome=\"up\"}"));
+    assert_non_null(strstr(resp.body, "statushawk_runner_claim_lag_seconds_bucket{le=\"+Inf\"}"));
+    assert_non_null(strstr(resp.body, "statushawk_runner_batch_flush_seconds_count"));
+    assert_non_null(strstr(resp.body, "statushawk_runner_inflight 0"));
+    assert_non_null(strstr(resp.body, "statushawk_runner_buffer_results 0"));
+    assert_non_null(strstr(resp.body, "statushawk_runner_results_dropped_total 0"));
+    http_resp_free(&resp);
+
+    assert_int_equal(rh_get(r, "/nope", &resp), 0);
+    assert_int_equal(resp.status, 404);
+    http_resp_free(&resp);
+    assert_int_equal(rh_send(r, "POST", "/health", &resp), 0);
+    assert_int_equal(resp.status, 405);
+    http_resp_free(&resp);
+    runner_stop_clean(r);
+}
+
+static void test_bad_configuration(void **state)
+{
+    static const char *const bad[][2] = {
+        {"RUNNER_MAX_INFLIGHT=0", "RUNNER_MAX_INFLIGHT"},
+        {"RETRY_DELAY=soon", "RETRY_DELAY"},
+        {"RUNNER_HTTP_LISTEN=nowhere", "RUNNER_HTTP_LISTEN"},
+        {"STATUSHAWK_ALLOW_PRIVATE_TARGETS=maybe", "STATUSHAWK_ALLOW_PRIVATE_TARGETS"},
+        {"REDIS_URL=", "REDIS_URL"},
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        const char *env[] = {bad[i][0], NULL};
+        char *log = NULL;
+        int rc = rh_runner_exit(env, &log);
+        if (rc != 2 || !strstr(log, bad[i][1]))
+            fail_msg("%s: exit %d, output: %s", bad[i][0], rc, log);
+        free(log);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -312,6 +376,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_tcp_and_ping, rh_test_setup, rh_test_teardown),
         cmocka_unit_test_setup_teardown(test_https, rh_test_setup, rh_test_teardown),
         cmocka_unit_test_setup_teardown(test_target_guard, rh_test_setup, rh_test_teardown),
+        cmocka_unit_test_setup_teardown(test_endpoint, rh_test_setup, rh_test_teardown),
+        cmocka_unit_test_setup_teardown(test_bad_configuration, rh_test_setup, rh_test_teardown),
     };
     int failures;
 

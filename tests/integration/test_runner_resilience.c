@@ -51,7 +51,7 @@ static void test_sigkill_mid_check(void **state)
     /* Taken up when the lease ran out, not an interval later. */
     print_message("checked again %lld ms after the lease ended\n", (long long)(first_ms - lease));
     assert_true(first_ms >= lease - 50);
-    assert_true(first_ms <= lease + 1500);
+    assert_true(first_ms <= lease + 3000); /* a claim poll and a loaded machine's slack */
     assert_int_equal(rh_results(id), 1);
     runner_stop_clean(b);
     free(url);
