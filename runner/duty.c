@@ -20,6 +20,11 @@
 #define TICK_MS 1000
 #define KEY_MAX 160
 #define REDIS_TIMEOUT_MS 5000
+/* A query that takes longer means a database that hangs: the connection is dropped and
+ * the pass retried later. The maintenance's first rollup of a large history is long,
+ * hence its own connection with more room. */
+#define RECONCILE_QUERY_TIMEOUT_MS 60000
+#define MAINTENANCE_QUERY_TIMEOUT_MS 600000
 
 static const char renew_lua[] = "if redis.call('GET', KEYS[1]) == ARGV[1] then\n"
                                 "  return redis.call('PEXPIRE', KEYS[1], ARGV[2])\n"
@@ -43,7 +48,9 @@ struct duty {
     pthread_mutex_t mu;
     pthread_cond_t cond;
     int stop;
-    struct db *db;
+    int done;            /* the thread has finished */
+    struct db *db;       /* the reconciler's */
+    struct db *maint_db; /* the maintenance's */
     struct redis *redis;
     char token[33];
     struct lease reconcile, maintenance;
@@ -146,7 +153,7 @@ static void duty_tick(struct duty *d)
     if (lease_renew(d, &d->maintenance) == 1 &&
         (!d->maintenance.last_run_us || now - d->maintenance.last_run_us >= every_m)) {
         d->maintenance.last_run_us = now;
-        metrics_maintenance(maintenance_run(d->db, d->cfg->retention_days) == 0);
+        metrics_maintenance(maintenance_run(d->maint_db, d->cfg->retention_days) == 0);
     }
 }
 
@@ -168,6 +175,10 @@ static void *duty_main(void *arg)
     pthread_mutex_unlock(&d->mu);
     lease_release(d, &d->reconcile);
     lease_release(d, &d->maintenance);
+    pthread_mutex_lock(&d->mu);
+    d->done = 1;
+    pthread_cond_signal(&d->cond);
+    pthread_mutex_unlock(&d->mu);
     return NULL;
 }
 
@@ -190,10 +201,13 @@ struct duty *duty_start(const struct runner_config *cfg)
     if (crypto_random_bytes(raw, sizeof(raw)) != 0)
         goto fail;
     crypto_hex_encode(raw, sizeof(raw), d->token);
-    d->db = db_new(cfg->common.database_url, "statushawk-runner-duty");
+    d->db = db_new(cfg->common.database_url, "statushawk-runner-reconcile");
+    d->maint_db = db_new(cfg->common.database_url, "statushawk-runner-maintenance");
     d->redis = redis_new(&cfg->common.redis, REDIS_TIMEOUT_MS);
-    if (!d->db || !d->redis)
+    if (!d->db || !d->maint_db || !d->redis)
         goto fail;
+    db_set_timeout(d->db, RECONCILE_QUERY_TIMEOUT_MS);
+    db_set_timeout(d->maint_db, MAINTENANCE_QUERY_TIMEOUT_MS);
     if (pthread_create(&d->thread, NULL, duty_main, d) != 0) {
         log_error("duty: cannot start the thread");
         goto fail;
@@ -201,6 +215,7 @@ struct duty *duty_start(const struct runner_config *cfg)
     return d;
 fail:
     db_free(d->db);
+    db_free(d->maint_db);
     redis_free(d->redis);
     pthread_cond_destroy(&d->cond);
     pthread_mutex_destroy(&d->mu);
@@ -208,16 +223,36 @@ fail:
     return NULL;
 }
 
-void duty_stop(struct duty *d)
+void duty_stop(struct duty *d, int wait_ms)
 {
+    struct timespec until;
+    int done;
+
     if (!d)
         return;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += wait_ms / 1000;
+    until.tv_nsec += (long)(wait_ms % 1000) * 1000000;
+    if (until.tv_nsec >= 1000000000) {
+        until.tv_sec++;
+        until.tv_nsec -= 1000000000;
+    }
     pthread_mutex_lock(&d->mu);
     d->stop = 1;
     pthread_cond_signal(&d->cond);
+    while (!d->done && pthread_cond_timedwait(&d->cond, &d->mu, &until) != ETIMEDOUT)
+        ;
+    done = d->done;
     pthread_mutex_unlock(&d->mu);
+    if (!done) {
+        /* A query still running (the database hangs): exiting matters more than the
+         * pass; the process's exit ends the thread and the leases expire by themselves. */
+        log_warn("duty: the reconciler/maintenance thread is still in a query; not waiting");
+        return;
+    }
     pthread_join(d->thread, NULL);
     db_free(d->db);
+    db_free(d->maint_db);
     redis_free(d->redis);
     pthread_cond_destroy(&d->cond);
     pthread_mutex_destroy(&d->mu);

@@ -22,7 +22,8 @@ struct duty;
 /* Starts the thread. NULL (logged) on failure. cfg is borrowed. */
 struct duty *duty_start(const struct runner_config *cfg);
 /* Stops the thread (it finishes the page it is on), releases the leases it holds, and
- * frees everything. NULL is fine. */
-void duty_stop(struct duty *d);
+ * frees everything — waiting at most wait_ms: a thread stuck in a query is left to the
+ * process's exit (its leases expire). NULL is fine. */
+void duty_stop(struct duty *d, int wait_ms);
 
 #endif

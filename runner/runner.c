@@ -28,6 +28,7 @@
 
 #define STOP_TICK_MS 50
 #define STATEMENT_TIMEOUT_MS 60000
+#define DUTY_STOP_WAIT_MS 5000
 
 /* ---- a check's way through ---- */
 
@@ -350,7 +351,7 @@ static void teardown(struct runner *r)
     struct check *c, *next;
 
     /* The duties first: their thread finishes its page and releases its leases. */
-    duty_stop(r->duty);
+    duty_stop(r->duty, DUTY_STOP_WAIT_MS);
     r->duty = NULL;
     /* Stop what still probes; its data goes now, the checks below. */
     for (c = r->checks; c; c = next) {
@@ -409,8 +410,13 @@ int runner_run(const struct runner_config *cfg)
     }
     r.dns = evdns_base_new(r.base,
                            EVDNS_BASE_INITIALIZE_NAMESERVERS | EVDNS_BASE_DISABLE_WHEN_INACTIVE);
-    if (!r.dns)
+    if (!r.dns) {
+        /* No usable resolv.conf: names in /etc/hosts still resolve; others fail "dns". */
         r.dns = evdns_base_new(r.base, EVDNS_BASE_DISABLE_WHEN_INACTIVE);
+        if (r.dns)
+            evdns_base_load_hosts(r.dns, NULL);
+        log_warn("no usable /etc/resolv.conf: TCP and PING checks resolve /etc/hosts only");
+    }
     r.reap_ev = event_new(r.base, -1, 0, on_reap, &r);
     r.stop_timer = evtimer_new(r.base, on_stop_tick, &r);
     r.sigterm = evsignal_new(r.base, SIGTERM, on_signal, &r);
