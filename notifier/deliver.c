@@ -220,7 +220,9 @@ void deliver_claim(struct deliver *dv, struct delivery **batch, size_t n, delive
     if (ids.oom || atts.oom || pays.oom || pays.truncated)
         goto out;
     const char *params[] = {strbuf_str(&ids), strbuf_str(&atts), strbuf_str(&pays)};
-    if (pgq_exec(dv->n->pg, sql, 3, params, on_claimed, op) != 0)
+    /* Urgent: a Telegram send waits on this claim with its rate-limit place already taken;
+     * queued behind bulk statements it would leave late and bunch up with the next. */
+    if (pgq_exec_urgent(dv->n->pg, sql, 3, params, on_claimed, op) != 0)
         goto out;
     dv->ops++;
     ok = 1;
@@ -755,6 +757,172 @@ void deliver_requeue(struct deliver *dv, struct delivery *d)
         return;
     }
     dv->ops++;
+}
+
+/* ---- hand-off to the chat's owner ---- */
+
+/* KEYS: the owner's list, the retry queue, the owner key. ARGV: due ms, list TTL s, ids...
+ * -1 when there is no owner (nothing done), else the number handed over. */
+static const char handoff_script[] = "if not redis.call('GET', KEYS[3]) then return -1 end\n"
+                                     "for i = 3, #ARGV do\n"
+                                     "  redis.call('ZADD', KEYS[2], 'NX', ARGV[1], ARGV[i])\n"
+                                     "  redis.call('RPUSH', KEYS[1], ARGV[i])\n"
+                                     "end\n"
+                                     "redis.call('EXPIRE', KEYS[1], ARGV[2])\n"
+                                     "return #ARGV - 2\n";
+
+#define HANDOFF_LIST_TTL_S 3600
+
+struct handoff {
+    struct deliver *dv;
+    struct delivery **items;
+    size_t n;
+    char key[NOTIFIER_KEY_MAX + 96];
+    char own_key[NOTIFIER_KEY_MAX + 96];
+    int64_t fallback_ms;
+    deliver_back_fn back;
+    void *arg;
+};
+
+static void handoff_finish(struct handoff *h, int certain)
+{
+    deliver_back_fn back = h->back;
+    void *arg = h->arg;
+    for (size_t i = 0; i < h->n; i++)
+        release(h->dv, h->items[i], certain);
+    free(h->items);
+    free(h);
+    back(NULL, 0, arg); /* exactly once, also when nothing comes back */
+}
+
+static void on_handed(redisAsyncContext *ac, void *reply, void *priv)
+{
+    struct handoff *h = priv;
+    redisReply *r = reply;
+    int ok = r && r->type == REDIS_REPLY_INTEGER;
+
+    h->dv->ops--;
+    if (ok && r->integer < 0 && !h->dv->n->closing) {
+        /* The owner let go meanwhile: these are ours to send after all. */
+        struct delivery **items = h->items;
+        size_t n = h->n;
+        deliver_back_fn back = h->back;
+        void *arg = h->arg;
+        free(h);
+        back(items, n, arg);
+        return;
+    }
+    if (ok)
+        metrics_count(M_HANDOFFS, h->n);
+    else
+        log_warn("redis: %zu deliveries not handed over (%s); their alerts stay pending", h->n,
+                 r && r->type == REDIS_REPLY_ERROR ? r->str : "disconnected");
+    handoff_finish(h, ok);
+}
+
+static void on_payloads_kept(enum pgq_status st, PGresult *res, const char *err, void *arg)
+{
+    struct handoff *h = arg;
+    struct deliver *dv = h->dv;
+    const char **argv = NULL;
+    char(*nums)[24] = NULL;
+    char due[24], ttl[16];
+    size_t argc = 0;
+
+    dv->ops--;
+    if (st != PGQ_OK || dv->n->closing)
+        goto fail;
+    argv = calloc(8 + h->n, sizeof(*argv));
+    nums = calloc(h->n ? h->n : 1, sizeof(*nums));
+    if (!argv || !nums)
+        goto fail;
+    snprintf(due, sizeof(due), "%" PRId64, h->fallback_ms);
+    snprintf(ttl, sizeof(ttl), "%d", HANDOFF_LIST_TTL_S);
+    argv[argc++] = "EVAL";
+    argv[argc++] = handoff_script;
+    argv[argc++] = "3";
+    argv[argc++] = h->key;
+    argv[argc++] = dv->n->key_retry;
+    argv[argc++] = h->own_key;
+    argv[argc++] = due;
+    argv[argc++] = ttl;
+    for (size_t i = 0; i < h->n; i++) {
+        snprintf(nums[i], 24, "%" PRId64, h->items[i]->log_id);
+        argv[argc++] = nums[i];
+    }
+    if (notifier_redis_argv(dv->n, on_handed, h, (int)argc, argv, NULL) != 0)
+        goto fail;
+    dv->ops++;
+    free(argv);
+    free(nums);
+    return;
+fail:
+    free(argv);
+    free(nums);
+    handoff_finish(h, 0);
+}
+
+void deliver_handoff(struct deliver *dv, struct delivery **items, size_t n, const char *list_key,
+                     const char *own_key, int64_t fallback_ms, deliver_back_fn back, void *arg)
+{
+    /* The payload of a row that has none yet (no attempt started): the text the owner and
+     * the fallback retry will send. */
+    static const char sql[] =
+        "UPDATE notification_log l SET payload = COALESCE(l.payload, c.payload::jsonb),"
+        " updated_at = now()"
+        " FROM unnest($1::bigint[], $2::text[]) AS c(id, payload)"
+        " WHERE l.id = c.id AND l.status = 'pending'";
+    struct handoff *h = calloc(1, sizeof(*h));
+    struct strbuf ids, pays;
+    int ok = 0;
+
+    strbuf_init(&ids, ARRAY_MAX);
+    strbuf_init(&pays, ARRAY_MAX);
+    if (h) {
+        h->back = back;
+        h->arg = arg;
+    }
+    if (!h || !(h->items = calloc(n ? n : 1, sizeof(*items))) || dv->n->closing)
+        goto out;
+    h->dv = dv;
+    h->n = n;
+    h->fallback_ms = fallback_ms;
+    snprintf(h->key, sizeof(h->key), "%s", list_key);
+    snprintf(h->own_key, sizeof(h->own_key), "%s", own_key);
+    memcpy(h->items, items, n * sizeof(*items));
+    pgarray_begin(&ids);
+    pgarray_begin(&pays);
+    for (size_t i = 0; i < n; i++) {
+        json_t *p = delivery_payload(items[i]);
+        char *t = p ? jsonutil_dump(p) : NULL;
+        json_decref(p);
+        if (!t)
+            goto out;
+        pgarray_int(&ids, items[i]->log_id);
+        pgarray_text(&pays, t);
+        free(t);
+    }
+    pgarray_end(&ids);
+    pgarray_end(&pays);
+    const char *params[] = {strbuf_str(&ids), strbuf_str(&pays)};
+    if (ids.oom || pays.oom || pays.truncated ||
+        pgq_exec(dv->n->pg, sql, 2, params, on_payloads_kept, h) != 0)
+        goto out;
+    dv->ops++;
+    ok = 1;
+out:
+    strbuf_free(&ids);
+    strbuf_free(&pays);
+    if (!ok) {
+        if (h && h->items) {
+            handoff_finish(h, 0);
+        } else {
+            for (size_t i = 0; i < n; i++)
+                release(dv, items[i], 0);
+            free(h);
+            back(NULL, 0, arg);
+        }
+    }
 }
 
 /* ---- life ---- */

@@ -81,6 +81,18 @@ void deliver_complete(struct deliver *dv, struct delivery **batch, size_t n,
  * notifier sends it without waiting for a take-over. Takes d. */
 void deliver_requeue(struct deliver *dv, struct delivery *d);
 
+/* Hands unclaimed deliveries (array borrowed, deliveries taken) to the notifier that owns
+ * their chat (tgqueue.h): their payloads are kept in the log, so whoever sends them has
+ * their text; their ids are pushed on list_key for the owner to take; and each goes on the
+ * retry queue due at fallback_ms, so it is sent even if the owner never takes it (it died,
+ * or let the chat go just before). Their stream entries are released once that is done. */
+/* back runs exactly once: with the deliveries again (a new array; it takes them) when the
+ * chat has no owner any more (own_key is gone: it let go meanwhile) and nothing was handed
+ * over; else with NULL, 0 once they are handed over (or given up). */
+typedef void (*deliver_back_fn)(struct delivery **items, size_t n, void *arg);
+void deliver_handoff(struct deliver *dv, struct delivery **items, size_t n, const char *list_key,
+                     const char *own_key, int64_t fallback_ms, deliver_back_fn back, void *arg);
+
 /* Drops d without an outcome (its stream entry is then left for a take-over). Takes d. */
 void deliver_abandon(struct deliver *dv, struct delivery *d);
 

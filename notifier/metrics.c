@@ -46,6 +46,8 @@ static const struct {
                       "Telegram updates handled in polling mode"},
     [M_TG_LINKED] = {"statushawk_notifier_telegram_linked_total",
                      "Telegram chats linked through /start in polling mode"},
+    [M_HANDOFFS] = {"statushawk_notifier_handoffs_total",
+                    "Telegram deliveries handed to the notifier that owns their chat"},
 };
 
 void metrics_count(enum metrics_counter c, uint64_t n)

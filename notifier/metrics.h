@@ -24,6 +24,7 @@ enum metrics_counter {
     M_CHANNELS_DEACTIVATED,
     M_TG_UPDATES, /* getUpdates updates handled */
     M_TG_LINKED,  /* chats linked through /start in polling mode */
+    M_HANDOFFS,   /* deliveries handed to the notifier owning their chat */
     M_NCOUNTERS
 };
 

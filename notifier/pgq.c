@@ -52,6 +52,7 @@ struct pgq {
     struct conn *conns;
     int nconns;
     struct stmt *head, *tail; /* waiting for a connection */
+    struct stmt *urgent_tail; /* the last urgent statement in the queue, NULL when none */
     size_t queued, max_queued;
     struct event *kick;  /* deferred dispatch */
     struct event *sweep; /* fails statements that waited too long */
@@ -323,6 +324,8 @@ static void dispatch(struct pgq *q)
         q->head = s->next;
         if (!q->head)
             q->tail = NULL;
+        if (q->urgent_tail == s)
+            q->urgent_tail = NULL;
         q->queued--;
         s->next = NULL;
         conn_send(c, s);
@@ -346,6 +349,8 @@ static void on_sweep(evutil_socket_t fd, short what, void *arg)
         q->head = s->next;
         if (!q->head)
             q->tail = NULL;
+        if (q->urgent_tail == s)
+            q->urgent_tail = NULL;
         q->queued--;
         s->next = NULL;
         *tail = s;
@@ -422,8 +427,8 @@ void pgq_free(struct pgq *q)
     free(q);
 }
 
-int pgq_exec(struct pgq *q, const char *sql, int nparams, const char *const *params, pgq_cb cb,
-             void *arg)
+static int enqueue(struct pgq *q, const char *sql, int nparams, const char *const *params,
+                   pgq_cb cb, void *arg, int urgent)
 {
     struct stmt *s;
 
@@ -444,11 +449,21 @@ int pgq_exec(struct pgq *q, const char *sql, int nparams, const char *const *par
         if (params[i] && !(s->params[i] = strdup(params[i])))
             goto fail;
     }
-    if (q->tail)
-        q->tail->next = s;
-    else
-        q->head = s;
-    q->tail = s;
+    if (urgent) {
+        /* After the urgent ones already waiting, before everything else. */
+        struct stmt **at = q->urgent_tail ? &q->urgent_tail->next : &q->head;
+        s->next = *at;
+        *at = s;
+        if (!s->next)
+            q->tail = s;
+        q->urgent_tail = s;
+    } else {
+        if (q->tail)
+            q->tail->next = s;
+        else
+            q->head = s;
+        q->tail = s;
+    }
     q->queued++;
     /* Dispatch after the caller returns: a statement never completes inside pgq_exec. */
     event_active(q->kick, EV_TIMEOUT, 0);
@@ -456,6 +471,18 @@ int pgq_exec(struct pgq *q, const char *sql, int nparams, const char *const *par
 fail:
     stmt_free(s);
     return -1;
+}
+
+int pgq_exec(struct pgq *q, const char *sql, int nparams, const char *const *params, pgq_cb cb,
+             void *arg)
+{
+    return enqueue(q, sql, nparams, params, cb, arg, 0);
+}
+
+int pgq_exec_urgent(struct pgq *q, const char *sql, int nparams, const char *const *params,
+                    pgq_cb cb, void *arg)
+{
+    return enqueue(q, sql, nparams, params, cb, arg, 1);
 }
 
 int pgq_connected(const struct pgq *q)

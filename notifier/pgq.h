@@ -38,6 +38,11 @@ void pgq_free(struct pgq *q);
 int pgq_exec(struct pgq *q, const char *sql, int nparams, const char *const *params, pgq_cb cb,
              void *arg);
 
+/* The same, queued ahead of every ordinary statement (after earlier urgent ones): for the
+ * statements between a granted rate-limit place and the send it was granted for. */
+int pgq_exec_urgent(struct pgq *q, const char *sql, int nparams, const char *const *params,
+                    pgq_cb cb, void *arg);
+
 /* 1 when at least one connection is up. */
 int pgq_connected(const struct pgq *q);
 

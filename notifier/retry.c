@@ -44,6 +44,8 @@ struct load {
     struct retryq *r;
     int64_t *ids;
     size_t n;
+    retryq_loaded_fn fn; /* NULL: the poller's own load (deliver each) */
+    void *arg;
 };
 
 static void load_free(struct load *l)
@@ -91,7 +93,7 @@ static void give_up(struct retryq *r, int64_t id, const char *why)
 /* Row: 0 id, 1 attempts, 2 status, 3 kind, 4 payload, 5 alert_id, 6 channel id,
  * 7 provider, 8 config, 9 is_active, 10 monitor name, 11 monitor url, 12 created_at,
  * 13 monitor id */
-static void make_delivery(struct retryq *r, PGresult *res, int row)
+static struct delivery *make_delivery(struct retryq *r, PGresult *res, int row)
 {
     const struct notifier_config *cfg = r->n->cfg;
     int64_t id = strtoll(PQgetvalue(res, row, 0), NULL, 10);
@@ -105,15 +107,15 @@ static void make_delivery(struct retryq *r, PGresult *res, int row)
     memset(&ev, 0, sizeof(ev));
     if (strcmp(PQgetvalue(res, row, 2), "pending") != 0) {
         zrem(r, id); /* finished by another attempt meanwhile */
-        return;
+        return NULL;
     }
     if (PQgetvalue(res, row, 9)[0] != 't' && strcmp(kind, "test") != 0) {
         give_up(r, id, "channel deactivated before the retry");
-        return;
+        return NULL;
     }
     if (attempts >= cfg->max_attempts) {
         give_up(r, id, "gave up: no attempts left");
-        return;
+        return NULL;
     }
     config = json_loads(PQgetvalue(res, row, 8), 0, NULL);
     if (!PQgetisnull(res, row, 4))
@@ -160,71 +162,132 @@ static void make_delivery(struct retryq *r, PGresult *res, int row)
     v = json_object_get(payload, "parts_sent");
     if (json_is_integer(v) && json_integer_value(v) > 0 && json_integer_value(v) < 100)
         d->parts_sent = (int)json_integer_value(v);
-    metrics_count(M_RETRIES_TAKEN, 1);
-    deliver_submit(r->n->deliver, d);
-    d = NULL;
+    alertmsg_clear(&ev);
+    json_decref(payload);
+    json_decref(config);
+    return d;
 out:
     delivery_free(d);
     alertmsg_clear(&ev);
     json_decref(payload);
     json_decref(config);
+    return NULL;
 }
 
 static void on_loaded(enum pgq_status st, PGresult *res, const char *err, void *arg)
 {
     struct load *l = arg;
     struct retryq *r = l->r;
+    struct delivery **out = NULL;
+    size_t nout = 0;
 
     r->ops--;
-    r->taking = 0;
+    if (!l->fn)
+        r->taking = 0;
     if (st != PGQ_OK) {
-        /* The members stay leased and come due again after the lease. */
+        /* The members stay on the queue (leased) and come due again. */
         log_warn("retry queue: cannot read %zu deliveries: %s", l->n, err);
+        if (l->fn)
+            l->fn(NULL, 0, l->arg);
         load_free(l);
         return;
     }
+    out = calloc(l->n ? l->n : 1, sizeof(*out));
     for (size_t i = 0; i < l->n; i++) {
         int found = -1;
         for (int row = 0; row < PQntuples(res); row++)
             if (strtoll(PQgetvalue(res, row, 0), NULL, 10) == l->ids[i])
                 found = row;
-        if (found < 0)
+        if (found < 0) {
             zrem(r, l->ids[i]); /* the channel (and its log) was deleted */
-        else if (!r->stopped)
-            make_delivery(r, res, found);
+            continue;
+        }
+        if (r->stopped && !l->fn)
+            continue;
+        struct delivery *d = out ? make_delivery(r, res, found) : NULL;
+        if (d)
+            out[nout++] = d;
     }
+    if (l->fn) {
+        l->fn(out, nout, l->arg); /* takes the deliveries */
+    } else {
+        metrics_count(M_RETRIES_TAKEN, nout);
+        for (size_t i = 0; i < nout; i++)
+            deliver_submit(r->n->deliver, out[i]);
+    }
+    free(out);
     load_free(l);
+}
+
+static const char load_sql[] =
+    "SELECT l.id, l.attempts, l.status, l.kind, l.payload::text, l.alert_id, c.id,"
+    " c.provider, c.config::text, c.is_active, COALESCE(m.name, ''), COALESCE(m.url, ''),"
+    " sh_iso(l.created_at), COALESCE(l.monitor_id, 0)"
+    " FROM notification_log l JOIN notification_channels c ON c.id = l.channel_id"
+    " LEFT JOIN monitors m ON m.id = l.monitor_id"
+    " WHERE l.id = ANY($1::bigint[])";
+
+/* Queues the load of l (ids filled). 0, or -1 (l untouched, the caller frees it). */
+static int start_load(struct retryq *r, struct load *l)
+{
+    struct strbuf ids;
+    int rc = -1;
+
+    strbuf_init(&ids, 1024 * 1024);
+    pgarray_begin(&ids);
+    for (size_t i = 0; i < l->n; i++)
+        pgarray_int(&ids, l->ids[i]);
+    pgarray_end(&ids);
+    const char *params[] = {strbuf_str(&ids)};
+    /* A hand-over's load sits between a granted send and the send: urgent, as a claim. */
+    if (l->n > 0 && !ids.oom &&
+        (l->fn ? pgq_exec_urgent : pgq_exec)(r->n->pg, load_sql, 1, params, on_loaded, l) == 0) {
+        r->ops++;
+        rc = 0;
+    }
+    strbuf_free(&ids);
+    return rc;
+}
+
+int retryq_load(struct retryq *r, const int64_t *ids, size_t n, retryq_loaded_fn fn, void *arg)
+{
+    struct load *l = calloc(1, sizeof(*l));
+    if (!l || !(l->ids = calloc(n ? n : 1, sizeof(int64_t)))) {
+        load_free(l);
+        return -1;
+    }
+    l->r = r;
+    l->fn = fn;
+    l->arg = arg;
+    l->n = n;
+    memcpy(l->ids, ids, n * sizeof(int64_t));
+    if (start_load(r, l) != 0) {
+        load_free(l);
+        return -1;
+    }
+    return 0;
 }
 
 static void on_taken(redisAsyncContext *ac, void *reply, void *priv)
 {
-    static const char sql[] =
-        "SELECT l.id, l.attempts, l.status, l.kind, l.payload::text, l.alert_id, c.id,"
-        " c.provider, c.config::text, c.is_active, COALESCE(m.name, ''), COALESCE(m.url, ''),"
-        " sh_iso(l.created_at), COALESCE(l.monitor_id, 0)"
-        " FROM notification_log l JOIN notification_channels c ON c.id = l.channel_id"
-        " LEFT JOIN monitors m ON m.id = l.monitor_id"
-        " WHERE l.id = ANY($1::bigint[])";
     struct retryq *r = priv;
     redisReply *rep = reply;
     struct load *l = NULL;
-    struct strbuf ids;
 
     r->ops--;
-    strbuf_init(&ids, 1024 * 1024);
     if (!rep || rep->type != REDIS_REPLY_ARRAY || rep->elements == 0 || r->stopped) {
         if (rep && rep->type == REDIS_REPLY_ERROR)
             log_error("retry queue: %s", rep->str);
         r->taking = 0;
-        goto out;
+        return;
     }
     l = calloc(1, sizeof(*l));
     if (!l || !(l->ids = calloc(rep->elements, sizeof(int64_t)))) {
         r->taking = 0;
-        goto out;
+        load_free(l);
+        return;
     }
     l->r = r;
-    pgarray_begin(&ids);
     for (size_t i = 0; i < rep->elements; i++) {
         if (rep->element[i]->type != REDIS_REPLY_STRING)
             continue;
@@ -233,24 +296,17 @@ static void on_taken(redisAsyncContext *ac, void *reply, void *priv)
         if (*end || v <= 0)
             continue; /* not ours to interpret; the lease keeps it out of the way */
         l->ids[l->n++] = v;
-        pgarray_int(&ids, v);
     }
-    pgarray_end(&ids);
-    const char *params[] = {strbuf_str(&ids)};
-    if (l->n == 0 || ids.oom || pgq_exec(r->n->pg, sql, 1, params, on_loaded, l) != 0) {
+    if (start_load(r, l) != 0) {
         r->taking = 0;
-        goto out;
+        load_free(l);
+        return;
     }
-    r->ops++;
-    l = NULL;
     /* A full take means more may be due: look again right away. */
     if (rep->elements == TAKE_MAX) {
         struct timeval now = {0, 0};
         evtimer_add(r->poll_tm, &now);
     }
-out:
-    strbuf_free(&ids);
-    load_free(l);
 }
 
 static void on_poll(evutil_socket_t fd, short what, void *arg)

@@ -386,6 +386,45 @@ static void test_storm_digest(void **state)
     nt_stop_clean(n);
 }
 
+/* The same storm read by two notifiers: the one that owns the chat gets the other's alerts
+ * handed over, so it is still a digest or two, not one per notifier per turn. */
+static void test_storm_two_notifiers(void **state)
+{
+    nt_begin();
+    telegram_fake_reset(g_fake);
+    long long user = nt_user();
+    long long chan = tg_channel(user, "1013");
+    const char *env[] = {"NOTIFIER_READ_BATCH=10", NULL};
+    struct api *a = start_sender(env), *b = start_sender(env);
+    nt_wait_ready(a);
+    nt_wait_ready(b);
+    char *ids[200];
+    for (int i = 0; i < 200; i++) {
+        char name[32];
+        snprintf(name, sizeof(name), "svc-%03d", i);
+        ids[i] = nt_xadd(&(struct nt_alert){.user_id = user, .name = name});
+    }
+    for (int i = 0; i < 200; i++) {
+        assert_int_equal(nt_wait_done(ids[i], 1, WAIT_MS), 1);
+        nt_expect_row(ids[i], chan, "success", 1);
+        free(ids[i]);
+    }
+    double ra = nt_metric(a, "events_read_total"), rb = nt_metric(b, "events_read_total");
+    double ha = nt_metric(a, "handoffs_total"), hb = nt_metric(b, "handoffs_total");
+    size_t msgs = count_sends("1013");
+    if (msgs > 4)
+        fail_msg("200 alerts read by two notifiers (%g and %g) became %zu messages (hand-overs "
+                 "%g and %g)",
+                 ra, rb, msgs, ha, hb);
+    assert_true(ra + rb == 200);
+    if (ra > 0 && rb > 0)
+        assert_true(ha + hb >= 1);
+    /* Nothing is left behind: the hand-over list is empty, the fallbacks removed. */
+    assert_true(nt_eventually(nt_retry_queue() == 0, WAIT_MS));
+    nt_stop_clean(a);
+    nt_stop_clean(b);
+}
+
 /* ---- rate limits ---- */
 
 /* One private chat, no digests: a burst of 2, then one every 200 ms (300 a minute). */
@@ -652,6 +691,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_chat_migration, fake_setup, fake_teardown),
         cmocka_unit_test_setup_teardown(test_long_message_split, fake_setup, fake_teardown),
         cmocka_unit_test_setup_teardown(test_storm_digest, fake_setup, fake_teardown),
+        cmocka_unit_test_setup_teardown(test_storm_two_notifiers, fake_setup, fake_teardown),
         cmocka_unit_test_setup_teardown(test_rate_limit_private_chat, fake_setup, fake_teardown),
         cmocka_unit_test_setup_teardown(test_rate_limit_group_and_bot, fake_setup, fake_teardown),
         cmocka_unit_test_setup_teardown(test_rate_limit_shared, fake_setup, fake_teardown),
