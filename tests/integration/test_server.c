@@ -411,13 +411,14 @@ static void test_body_far_too_large_413(void **state)
     char *big = body_of_size(8 << 20);
     for (int chunked = 0; chunked < 2; chunked++) {
         struct http_req req = {.path = "/api/v1/accounts/signup", .body = big, .chunked = chunked};
-        if (http_request(api, &req, &r) != 0)
-            fail_msg("8 MiB body (%s): no response: %s", chunked ? "chunked" : "Content-Length",
-                     r.error);
         /* Past the transport cap (docs/architecture.md, "Body limit, two tiers") libevent
          * refuses the body itself, before any of it is buffered: still a 413, but with
-         * libevent's own page, which libevent 2.1 offers no way to replace. */
-        expect_status(&r, 413);
+         * libevent's own page, which libevent 2.1 offers no way to replace. It closes the
+         * connection after answering, so a client still sending may see the reset before
+         * the answer; what must hold is the status when one is read, and the server going
+         * on (below). */
+        if (http_request(api, &req, &r) == 0)
+            expect_status(&r, 413);
         http_resp_free(&r);
     }
     free(big);
@@ -498,7 +499,8 @@ static void *login_thread(void *arg)
 static void test_sigterm_finishes_inflight_login(void **state)
 {
     (void)state;
-    const char *env[] = {"STATUSHAWK_PBKDF2_ITERATIONS=600000", NULL};
+    /* A slow hash (about a second) leaves a wide window for SIGTERM on a loaded machine. */
+    const char *env[] = {"STATUSHAWK_PBKDF2_ITERATIONS=2000000", NULL};
     struct api *api = api_start(env);
     char *email = unique_email("sigterm");
 
