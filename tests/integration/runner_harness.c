@@ -1,6 +1,7 @@
 /* runner_harness: see runner_harness.h. */
 #include "runner_harness.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -30,6 +31,26 @@ static long long g_user_id;
 static unsigned g_nmon, g_nlog;
 static char g_logdir[64];
 
+/* The log directory goes at exit with whatever is left in it (the private Redis's log;
+ * runner logs are removed as each runner is freed). */
+static void remove_logdir(void)
+{
+    DIR *d = opendir(g_logdir);
+    struct dirent *e;
+
+    if (!d)
+        return;
+    while ((e = readdir(d)) != NULL) {
+        char path[512];
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+            continue;
+        snprintf(path, sizeof(path), "%s/%s", g_logdir, e->d_name);
+        unlink(path);
+    }
+    closedir(d);
+    rmdir(g_logdir);
+}
+
 void rh_require_env(void)
 {
     g_runner_bin = getenv("SH_RUNNER_BIN");
@@ -46,6 +67,7 @@ void rh_require_env(void)
         fprintf(stderr, "mkdtemp: %s\n", strerror(errno));
         exit(1);
     }
+    atexit(remove_logdir);
 }
 
 /* ---- processes ---- */
