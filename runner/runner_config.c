@@ -5,42 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* "host:port", "[v6addr]:port" or ":port" (all interfaces); "" turns the endpoint off. */
-static int parse_listen(struct runner_config *cfg, char *err, size_t errlen)
-{
-    const char *s = cfg->http_listen, *colon = strrchr(s, ':');
-    const char *host = s;
-    size_t hostlen;
-    long port;
-    char *end;
-
-    if (s[0] == '\0')
-        return 0;
-    if (!colon)
-        goto bad;
-    hostlen = (size_t)(colon - s);
-    if (hostlen >= 2 && s[0] == '[' && s[hostlen - 1] == ']') {
-        host++;
-        hostlen -= 2;
-    } else if (memchr(s, ':', hostlen)) {
-        goto bad; /* an IPv6 address must be bracketed */
-    }
-    if (hostlen >= sizeof(cfg->listen_host))
-        goto bad;
-    port = strtol(colon + 1, &end, 10);
-    if (colon[1] == '\0' || *end != '\0' || port < 0 || port > 65535)
-        goto bad;
-    memcpy(cfg->listen_host, host, hostlen);
-    cfg->listen_host[hostlen] = '\0';
-    if (hostlen == 0)
-        strcpy(cfg->listen_host, "0.0.0.0");
-    cfg->listen_port = (int)port;
-    return 0;
-bad:
-    snprintf(err, errlen, "RUNNER_HTTP_LISTEN: must be host:port or [ipv6]:port, got \"%.64s\"", s);
-    return -1;
-}
-
 int runner_config_load(struct runner_config *cfg, char *err, size_t errlen)
 {
 #define RC(name, type, field, def, min, max)                                                       \
@@ -75,5 +39,13 @@ int runner_config_load(struct runner_config *cfg, char *err, size_t errlen)
         return -1;
     if (cfg->claim_batch > cfg->max_inflight)
         cfg->claim_batch = cfg->max_inflight;
-    return parse_listen(cfg, err, errlen);
+    /* "" turns the endpoint off. */
+    if (cfg->http_listen[0] == '\0')
+        return 0;
+    if (config_parse_listen("RUNNER_HTTP_LISTEN", cfg->http_listen, cfg->listen_host,
+                            sizeof(cfg->listen_host), &cfg->listen_port, err, errlen) != 0)
+        return -1;
+    if (cfg->listen_host[0] == '\0')
+        strcpy(cfg->listen_host, "0.0.0.0");
+    return 0;
 }
