@@ -33,6 +33,8 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
 SH_LOG_TAG="bench"
 # shellcheck source=scripts/lib.sh
 . "$ROOT/scripts/lib.sh"
+# shellcheck source=bench/lib.sh
+. "$ROOT/bench/lib.sh"
 
 DURATION=${BENCH_DURATION:-10s}
 WARMUP=${BENCH_WARMUP:-2s}
@@ -174,41 +176,7 @@ sh_log "rolled up and vacuumed in ${SECONDS}s: $ROLLED"
 
 # ----------------------------------------------------------------------------------------
 # nginx: the reference for what this machine can do with an HTTP server doing nothing.
-NG="$TMP/nginx"
-mkdir -p "$NG"
-NGINX_V=$(nginx -V 2>&1)
-{
-    if sh_is_root; then
-        if getent group nogroup >/dev/null; then echo 'user nobody nogroup;'; else echo 'user nobody nobody;'; fi
-    fi
-    echo "worker_processes $API_THREADS;"
-    echo "pid $NG/nginx.pid;"
-    echo "error_log $NG/error.log warn;"
-    echo 'daemon off;'
-    echo 'events { worker_connections 4096; }'
-    echo 'http {'
-    echo '    access_log off;'
-    echo "    client_body_temp_path $NG/client_body;"
-    echo "    proxy_temp_path $NG/proxy;"
-    for m in fastcgi uwsgi scgi; do
-        [[ $NGINX_V == *"--without-http_${m}_module"* ]] || echo "    ${m}_temp_path $NG/$m;"
-    done
-    echo '    keepalive_requests 1000000;'
-    echo '    server {'
-    echo "        listen 127.0.0.1:$NGINX_PORT;"
-    echo '        location / { default_type text/plain; return 200 "ok"; }'
-    echo '    }'
-    echo '}'
-} >"$NG/nginx.conf"
-nginx -t -q -p "$NG" -c "$NG/nginx.conf" -e "$NG/error.log" || sh_die "nginx rejected $NG/nginx.conf"
-nginx -p "$NG" -c "$NG/nginx.conf" -e "$NG/error.log" >"$NG/stdout.log" 2>&1 &
-NGINX_PID=$!
-NGINX="http://127.0.0.1:$NGINX_PORT"
-if ! sh_wait_http_ready "$NGINX/" 20; then
-    cat "$NG/error.log" >&2 || true
-    sh_die "nginx did not start"
-fi
-sh_log "nginx ready on $NGINX (pid $NGINX_PID, $API_THREADS workers)"
+bench_start_nginx "$TMP/nginx" "$NGINX_PORT" "$API_THREADS"
 
 # ----------------------------------------------------------------------------------------
 # wrk: a Lua script so that {id} in the path is a different monitor on each request.
@@ -227,20 +195,12 @@ request = function()
 end
 EOF
 
-# Latency as printed by wrk (e.g. 812.00us, 3.21ms, 1.02s, 2.00m) -> milliseconds.
-to_ms() {
-    awk -v v="$1" 'BEGIN {
-        n = v + 0; u = v; sub(/^[0-9.]+/, "", u)
-        if (u == "us") n = n / 1000; else if (u == "s") n = n * 1000;
-        else if (u == "m") n = n * 60000; else if (u == "h") n = n * 3600000;
-        printf "%.3f", n }'
-}
 
 # run_wrk NAME BASE PATH: runs wrk (PATH may hold one %d for a monitor id) and fills
 # R[NAME.rps|p99|reqs|non2xx|errs|sockerr|out].
 declare -A R=()
 run_wrk() {
-    local name=$1 base=$2 path=$3 out="$TMP/wrk-$1.txt" rps p99 reqs non2xx sockerr
+    local name=$1 base=$2 path=$3 out="$TMP/wrk-$1.txt"
     local -a args=(-t"$WRK_THREADS" -c"$CONNS" --latency -s "$TMP/paths.lua" "$base/")
     export BENCH_PATH=$path BENCH_FIRST_ID=$FIRST_ID BENCH_COUNT=$((LAST_ID - FIRST_ID + 1))
     export BENCH_TOKEN=$TOKEN
@@ -252,19 +212,7 @@ run_wrk() {
         cat "$out" >&2
         sh_die "wrk failed against $base$path"
     }
-    rps=$(awk '/^Requests\/sec:/ { print $2 }' "$out")
-    p99=$(awk '$1 == "99%" { print $2 }' "$out")
-    reqs=$(awk '/requests in/ { print $1 }' "$out")
-    non2xx=$(awk -F': *' '/Non-2xx or 3xx responses/ { print $2 }' "$out")
-    sockerr=$(sed -n 's/.*Socket errors: *//p' "$out")
-    [[ -n $rps && -n $p99 ]] || { cat "$out" >&2; sh_die "could not parse wrk output for $name"; }
-    R[$name.rps]=$rps
-    R[$name.p99]=$(to_ms "$p99")
-    R[$name.reqs]=${reqs:-?}
-    R[$name.non2xx]=${non2xx:-0}
-    R[$name.sockerr]=${sockerr:-none}
-    R[$name.errs]=$(grep -oE '[0-9]+' <<<"${sockerr:-0}" | awk '{ s += $1 } END { print s + 0 }')
-    R[$name.out]=$out
+    bench_parse_wrk "$name" "$out"
 }
 
 # name|path|floor (ms)

@@ -145,7 +145,9 @@ static void test_maintenance(void **state)
                                    " || to_char((now() AT TIME ZONE 'UTC')::date - 1, 'YYYYMMDD')",
                                    NULL),
                      1);
-    assert_true(rh_metric(r, "statushawk_runner_maintenance_runs_total") >= 1);
+    /* The pass is counted once it has finished, just after its effects are visible. */
+    WAIT_FOR(rh_metric(r, "statushawk_runner_maintenance_runs_total") >= 1, WAIT_MS,
+             "the maintenance pass was not counted");
     runner_stop_clean(r);
     free(old);
     free(ahead);

@@ -1,0 +1,73 @@
+# shellcheck shell=bash
+# bench/lib.sh — what the HTTP benchmarks share; sourced after scripts/lib.sh.
+
+# bench_start_nginx DIR PORT WORKERS: starts nginx answering `return 200 "ok"` on
+# 127.0.0.1:PORT, the reference for what this machine can do with an HTTP server doing
+# nothing. Sets NGINX_PID and NGINX (its base URL); the caller stops it.
+bench_start_nginx() {
+    local ng=$1 port=$2 workers=$3 nginx_v
+    mkdir -p "$ng"
+    nginx_v=$(nginx -V 2>&1)
+    {
+        if sh_is_root; then
+            if getent group nogroup >/dev/null; then echo 'user nobody nogroup;'; else echo 'user nobody nobody;'; fi
+        fi
+        echo "worker_processes $workers;"
+        echo "pid $ng/nginx.pid;"
+        echo "error_log $ng/error.log warn;"
+        echo 'daemon off;'
+        echo 'events { worker_connections 4096; }'
+        echo 'http {'
+        echo '    access_log off;'
+        echo "    client_body_temp_path $ng/client_body;"
+        echo "    proxy_temp_path $ng/proxy;"
+        for m in fastcgi uwsgi scgi; do
+            [[ $nginx_v == *"--without-http_${m}_module"* ]] || echo "    ${m}_temp_path $ng/$m;"
+        done
+        echo '    keepalive_requests 1000000;'
+        echo '    server {'
+        echo "        listen 127.0.0.1:$port;"
+        echo '        location / { default_type text/plain; return 200 "ok"; }'
+        echo '    }'
+        echo '}'
+    } >"$ng/nginx.conf"
+    nginx -t -q -p "$ng" -c "$ng/nginx.conf" -e "$ng/error.log" || sh_die "nginx rejected $ng/nginx.conf"
+    nginx -p "$ng" -c "$ng/nginx.conf" -e "$ng/error.log" >"$ng/stdout.log" 2>&1 &
+    NGINX_PID=$!
+    NGINX="http://127.0.0.1:$port"
+    if ! sh_wait_http_ready "$NGINX/" 20; then
+        cat "$ng/error.log" >&2 || true
+        sh_die "nginx did not start"
+    fi
+    sh_log "nginx ready on $NGINX (pid $NGINX_PID, $workers workers)"
+}
+
+# bench_to_ms LATENCY: wrk's latency (812.00us, 3.21ms, 1.02s, 2.00m) in milliseconds.
+bench_to_ms() {
+    awk -v v="$1" 'BEGIN {
+        n = v + 0; u = v; sub(/^[0-9.]+/, "", u)
+        if (u == "us") n = n / 1000; else if (u == "s") n = n * 1000;
+        else if (u == "m") n = n * 60000; else if (u == "h") n = n * 3600000;
+        printf "%.3f", n }'
+}
+
+# bench_parse_wrk NAME OUT: reads wrk --latency output OUT into the caller's associative
+# array R: R[NAME.rps|p99|reqs|non2xx|sockerr|errs|out].
+# shellcheck disable=SC2034  # R belongs to the caller
+bench_parse_wrk() {
+    local name=$1 out=$2 rps p99 reqs non2xx sockerr
+    rps=$(awk '/^Requests\/sec:/ { print $2 }' "$out")
+    p99=$(awk '$1 == "99%" { print $2 }' "$out")
+    reqs=$(awk '/requests in/ { print $1 }' "$out")
+    non2xx=$(awk -F': *' '/Non-2xx or 3xx responses/ { print $2 }' "$out")
+    # "Socket errors: connect 0, read 0, write 0, timeout 0" (absent when all are 0)
+    sockerr=$(sed -n 's/.*Socket errors: *//p' "$out")
+    [[ -n $rps && -n $p99 ]] || { cat "$out" >&2; sh_die "could not parse wrk output for $name"; }
+    R[$name.rps]=$rps
+    R[$name.p99]=$(bench_to_ms "$p99")
+    R[$name.reqs]=${reqs:-?}
+    R[$name.non2xx]=${non2xx:-0}
+    R[$name.sockerr]=${sockerr:-none}
+    R[$name.errs]=$(grep -oE '[0-9]+' <<<"${sockerr:-0}" | awk '{ s += $1 } END { print s + 0 }')
+    R[$name.out]=$out
+}
