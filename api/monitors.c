@@ -20,6 +20,13 @@
 #include "common/target_guard.h"
 #include "common/timeutil.h"
 
+/* anomaly_threshold always as a JSON real (2.0, not 2), as the original backend sends it:
+ * PostgreSQL prints a whole float8 without a fraction. */
+#define ANOMALY_THRESHOLD_JSON                                                                     \
+    "(CASE WHEN m.anomaly_threshold = trunc(m.anomaly_threshold)"                                  \
+    " THEN (trunc(m.anomaly_threshold)::bigint || '.0')::json"                                     \
+    " ELSE to_json(m.anomaly_threshold) END)"
+
 /* The Monitor object of API.md, from the monitors row aliased m. */
 #define MONITOR_JSON_SQL                                                                           \
     "json_build_object('id', m.id, 'name', m.name, 'url', m.url, 'interval', m.\"interval\","      \
@@ -28,7 +35,7 @@
     " 'last_checked_at', sh_iso(m.last_checked_at), 'method', m.method, 'headers', m.headers,"     \
     " 'body', m.body, 'expected_status', m.expected_status, 'timeout_ms', m.timeout_ms,"           \
     " 'follow_redirects', m.follow_redirects, 'verify_tls', m.verify_tls,"                         \
-    " 'retries', m.retries, 'anomaly_threshold', m.anomaly_threshold,"                             \
+    " 'retries', m.retries, 'anomaly_threshold', " ANOMALY_THRESHOLD_JSON ","                      \
     " 'anomaly_window', m.anomaly_window, 'cert_expires_at', sh_iso(m.cert_expires_at))"
 
 /* The list's filters: $1 user, $2 status or NULL, $3 ILIKE pattern or NULL. */
@@ -590,11 +597,10 @@ void monitors_list(struct api_request *r)
     const char *search = api_request_query(r, "search");
     char pattern[SEARCH_MAX * 8 + 3], uid[24], limit[24], offset[24];
     const char *params[] = {uid, NULL, NULL, limit, offset};
-    json_t *errors = json_object(), *results = NULL, *m;
+    json_t *errors = json_object();
     PGresult *res = NULL;
     enum db_status st;
     struct page p;
-    size_t i;
 
     /* An empty filter is no filter, as in django-filter. */
     if (status && *status) {
@@ -621,19 +627,13 @@ void monitors_list(struct api_request *r)
         api_reply_db_error(r, st);
         goto out;
     }
-    results = json_loads(db_text(res, 0, 1) ? db_text(res, 0, 1) : "", 0, NULL);
-    if (!json_is_array(results)) {
+    if (!db_text(res, 0, 1)) {
         reply_internal(r);
         goto out;
     }
-    json_array_foreach(results, i, m)
-    {
-        threshold_as_real(m);
-    }
-    paginate_reply(r, &p, db_int64(res, 0, 0), results);
-    results = NULL;
+    /* PostgreSQL rendered the rows (MONITOR_JSON_SQL); they go out as they are. */
+    paginate_reply_text(r, &p, db_int64(res, 0, 0), db_text(res, 0, 1));
 out:
-    json_decref(results);
     json_decref(errors);
     PQclear(res);
 }

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "api/request.h"
+#include "common/jsonutil.h"
 
 static int parse_positive(const char *s, int64_t *out)
 {
@@ -103,9 +104,47 @@ static json_t *url_or_null(char *url)
     return v;
 }
 
+static int64_t last_page(const struct page *p, int64_t count)
+{
+    return count == 0 ? 1 : (count + p->size - 1) / p->size;
+}
+
+/* Appends ,"name":<url or null> to b; url is taken over. */
+static void add_link(struct evbuffer *b, const char *name, char *url)
+{
+    json_t *v = url_or_null(url);
+    char *text = jsonutil_dump(v);
+    evbuffer_add_printf(b, ",\"%s\":%s", name, text ? text : "null");
+    free(text);
+    json_decref(v);
+}
+
+void paginate_reply_text(struct api_request *r, const struct page *p, int64_t count,
+                         const char *results_json)
+{
+    int64_t last = last_page(p, count);
+    struct evbuffer *b;
+
+    if (p->number > last) {
+        api_reply_detail(r, 404, "Invalid page.");
+        return;
+    }
+    b = evbuffer_new();
+    if (!b) {
+        api_reply_detail(r, 500, "Internal server error.");
+        return;
+    }
+    evbuffer_add_printf(b, "{\"count\":%lld", (long long)count);
+    add_link(b, "next", p->number < last ? page_url(r, p->number + 1) : NULL);
+    add_link(b, "previous", p->number > 1 ? page_url(r, p->number - 1) : NULL);
+    evbuffer_add_printf(b, ",\"results\":%s}", results_json);
+    api_reply_buffer(r, 200, "application/json; charset=utf-8", b);
+    evbuffer_free(b);
+}
+
 void paginate_reply(struct api_request *r, const struct page *p, int64_t count, json_t *results)
 {
-    int64_t last = count == 0 ? 1 : (count + p->size - 1) / p->size;
+    int64_t last = last_page(p, count);
 
     if (p->number > last) {
         json_decref(results);

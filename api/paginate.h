@@ -26,4 +26,9 @@ int paginate_parse(struct api_request *r, struct page *p);
  * always exists, empty or not). results is stolen. */
 void paginate_reply(struct api_request *r, const struct page *p, int64_t count, json_t *results);
 
+/* The same for results already rendered as a JSON array (by PostgreSQL, say): no parse
+ * and re-print of every row. results_json is borrowed. */
+void paginate_reply_text(struct api_request *r, const struct page *p, int64_t count,
+                         const char *results_json);
+
 #endif

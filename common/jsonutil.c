@@ -87,5 +87,6 @@ const char *jsonutil_string_field(json_t *obj, const char *key, enum jsonutil_re
 char *jsonutil_dump(const json_t *value)
 {
     /* 15 significant digits: 359.9 stays 359.9, not 359.89999999999998. */
-    return json_dumps(value, JSON_COMPACT | JSON_ENSURE_ASCII | JSON_REAL_PRECISION(15));
+    return json_dumps(value, JSON_COMPACT | JSON_ENSURE_ASCII | JSON_ENCODE_ANY |
+                                 JSON_REAL_PRECISION(15));
 }
