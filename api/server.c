@@ -140,10 +140,18 @@ static void *worker_main(void *arg)
     return NULL;
 }
 
+/* An answered request's bytes are written by the loop after its handler returns: exiting
+ * on the tick that saw the last answer could close the connection before they leave.
+ * Only a count of zero seen on several ticks in a row, with loop turns between them,
+ * lets the worker stop. */
+#define DRAIN_QUIET_TICKS 3
+
 static void drain_check(evutil_socket_t fd, short what, void *arg)
 {
     struct worker *w = arg;
-    if (w->inflight == 0 || time_mono_us() >= w->drain_deadline_us) {
+
+    w->drain_quiet_ticks = w->inflight == 0 ? w->drain_quiet_ticks + 1 : 0;
+    if (w->drain_quiet_ticks >= DRAIN_QUIET_TICKS || time_mono_us() >= w->drain_deadline_us) {
         if (w->inflight)
             log_warn("worker %d: shutdown timeout with %d requests unanswered", w->index,
                      w->inflight);

@@ -25,6 +25,7 @@ struct worker {
     int inflight; /* requests accepted and not yet answered; touched on this thread only */
     int draining; /* SIGTERM seen: answer what is in flight, then stop */
     int64_t drain_deadline_us;
+    int drain_quiet_ticks; /* drain checks in a row that found nothing in flight */
     struct event *drain_timer;
     long token_generation; /* of w->db's connection when the token cache last synced */
     pthread_t thread;
