@@ -65,14 +65,6 @@ static void reply_internal(struct api_request *r)
     api_reply_detail(r, 500, "Internal server error.");
 }
 
-/* PostgreSQL prints 2.0 as 2; typed clients expect the float the contract shows. */
-static void threshold_as_real(json_t *m)
-{
-    json_t *t = json_object_get(m, "anomaly_threshold");
-    if (json_is_number(t))
-        json_object_set_new(m, "anomaly_threshold", json_real(json_number_value(t)));
-}
-
 /* The Monitor object from the text MONITOR_JSON_SQL made. New reference, or NULL. */
 static json_t *monitor_json(const char *text)
 {
@@ -82,7 +74,6 @@ static json_t *monitor_json(const char *text)
         json_decref(m);
         return NULL;
     }
-    threshold_as_real(m);
     return m;
 }
 

@@ -73,47 +73,11 @@ REDIS_PORT=$(sh_free_port "$PG_PORT")
 API_PORT=$(sh_free_port "$PG_PORT" "$REDIS_PORT")
 NGINX_PORT=$(sh_free_port "$PG_PORT" "$REDIS_PORT" "$API_PORT")
 
-PG_DIR="$TMP/pg"
-sh_pg_init "$PG_DIR" test
-sh_pg_start "$PG_DIR" "$PG_PORT" "$TMP/postgres.log"
-sh_pg_wait_ready "$PG_PORT" 60 || sh_die "PostgreSQL did not become ready"
-sh_psql "$PG_DIR" "$PG_PORT" postgres "CREATE DATABASE statushawk_bench" >/dev/null
-REDIS_DIR="$TMP/redis"
-sh_redis_start "$REDIS_DIR" "$REDIS_PORT" ephemeral "$TMP/redis.log"
-sh_redis_wait_ready "$REDIS_PORT" 30 || sh_die "Redis did not become ready"
-
-export DATABASE_URL="postgresql://postgres@127.0.0.1:$PG_PORT/statushawk_bench"
-export REDIS_URL="redis://127.0.0.1:$REDIS_PORT/0"
-export SECRET_KEY
-SECRET_KEY=$(sh_random_hex 32)
-export STATUSHAWK_LISTEN="127.0.0.1:$API_PORT"
-export STATUSHAWK_API_THREADS=$API_THREADS
-export LOG_LEVEL=${LOG_LEVEL:-warn}
-
-"$API_BIN" migrate >"$TMP/migrate.log" 2>&1 || { cat "$TMP/migrate.log" >&2; sh_die "migrate failed"; }
-"$API_BIN" >"$TMP/api.log" 2>&1 &
-API_PID=$!
-API="http://127.0.0.1:$API_PORT"
-if ! sh_wait_http_ready "$API/ready" 60; then
-    tail -n 30 "$TMP/api.log" >&2
-    sh_die "statushawk-api did not become ready"
-fi
-sh_log "statushawk-api ready on $API (pid $API_PID, $API_THREADS threads)"
+bench_start_stack statushawk_bench "$API_BIN"
 
 # ----------------------------------------------------------------------------------------
 # A user and a token, through the API.
-EMAIL="bench-$(sh_random_hex 4)@example.com"
-PASSWORD="bench-$(sh_random_hex 8)"
-code=$(curl -sS -o "$TMP/signup.json" -w '%{http_code}' -X POST "$API/api/v1/accounts/signup" \
-    -H 'Content-Type: application/json' \
-    -d "{\"email\":\"$EMAIL\",\"password\":\"$PASSWORD\",\"first_name\":\"Bench\",\"last_name\":\"Mark\"}")
-[[ $code == 201 ]] || sh_die "signup answered $code: $(head -c 500 "$TMP/signup.json")"
-code=$(curl -sS -o "$TMP/login.json" -w '%{http_code}' -X POST "$API/api/v1/accounts/login" \
-    -H 'Content-Type: application/json' -d "{\"email\":\"$EMAIL\",\"password\":\"$PASSWORD\"}")
-[[ $code == 201 ]] || sh_die "login answered $code: $(head -c 500 "$TMP/login.json")"
-TOKEN=$(tr -d '\n' <"$TMP/login.json" |
-    sed -n 's/.*"token"[[:space:]]*:[[:space:]]*"\([0-9a-fA-F]\{40\}\)".*/\1/p')
-[[ -n $TOKEN ]] || sh_die "no 40-hex token in the login answer: $(head -c 500 "$TMP/login.json")"
+bench_user_token
 code=$(curl -sS -o "$TMP/me.json" -w '%{http_code}' -H "Authorization: Token $TOKEN" "$API/api/v1/accounts/me")
 [[ $code == 200 ]] || sh_die "GET /api/v1/accounts/me answered $code: $(head -c 500 "$TMP/me.json")"
 sh_log "signed up and logged in $EMAIL; /me answers 200"

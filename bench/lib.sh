@@ -71,3 +71,55 @@ bench_parse_wrk() {
     R[$name.errs]=$(grep -oE '[0-9]+' <<<"${sockerr:-0}" | awk '{ s += $1 } END { print s + 0 }')
     R[$name.out]=$out
 }
+
+# bench_start_stack DB API_BIN: a throwaway PostgreSQL on $PG_PORT (database DB) and Redis
+# on $REDIS_PORT under $TMP, migrated, and statushawk-api on $API_PORT with $API_THREADS
+# threads. Exports the api's environment; sets PG_DIR, REDIS_DIR (for the caller's
+# cleanup), API_PID and API (its base URL).
+bench_start_stack() {
+    local db=$1 api_bin=$2
+    PG_DIR="$TMP/pg"
+    sh_pg_init "$PG_DIR" test
+    sh_pg_start "$PG_DIR" "$PG_PORT" "$TMP/postgres.log"
+    sh_pg_wait_ready "$PG_PORT" 60 || sh_die "PostgreSQL did not become ready"
+    sh_psql "$PG_DIR" "$PG_PORT" postgres "CREATE DATABASE $db" >/dev/null
+    REDIS_DIR="$TMP/redis"
+    sh_redis_start "$REDIS_DIR" "$REDIS_PORT" ephemeral "$TMP/redis.log"
+    sh_redis_wait_ready "$REDIS_PORT" 30 || sh_die "Redis did not become ready"
+
+    export DATABASE_URL="postgresql://postgres@127.0.0.1:$PG_PORT/$db"
+    export REDIS_URL="redis://127.0.0.1:$REDIS_PORT/0"
+    export SECRET_KEY
+    SECRET_KEY=$(sh_random_hex 32)
+    export STATUSHAWK_LISTEN="127.0.0.1:$API_PORT"
+    export STATUSHAWK_API_THREADS=$API_THREADS
+    export LOG_LEVEL=${LOG_LEVEL:-warn}
+
+    "$api_bin" migrate >"$TMP/migrate.log" 2>&1 || { cat "$TMP/migrate.log" >&2; sh_die "migrate failed"; }
+    "$api_bin" >"$TMP/api.log" 2>&1 &
+    API_PID=$!
+    API="http://127.0.0.1:$API_PORT"
+    if ! sh_wait_http_ready "$API/ready" 60; then
+        tail -n 30 "$TMP/api.log" >&2
+        sh_die "statushawk-api did not become ready"
+    fi
+    sh_log "statushawk-api ready on $API (pid $API_PID, $API_THREADS threads)"
+}
+
+# bench_user_token: signs a new user up and logs in through $API; sets EMAIL, PASSWORD and
+# TOKEN.
+bench_user_token() {
+    local code
+    EMAIL="bench-$(sh_random_hex 4)@example.com"
+    PASSWORD="bench-$(sh_random_hex 8)"
+    code=$(curl -sS -o "$TMP/signup.json" -w '%{http_code}' -X POST "$API/api/v1/accounts/signup" \
+        -H 'Content-Type: application/json' \
+        -d "{\"email\":\"$EMAIL\",\"password\":\"$PASSWORD\",\"first_name\":\"Bench\",\"last_name\":\"Mark\"}")
+    [[ $code == 201 ]] || sh_die "signup answered $code: $(head -c 500 "$TMP/signup.json")"
+    code=$(curl -sS -o "$TMP/login.json" -w '%{http_code}' -X POST "$API/api/v1/accounts/login" \
+        -H 'Content-Type: application/json' -d "{\"email\":\"$EMAIL\",\"password\":\"$PASSWORD\"}")
+    [[ $code == 201 ]] || sh_die "login answered $code: $(head -c 500 "$TMP/login.json")"
+    TOKEN=$(tr -d '\n' <"$TMP/login.json" |
+        sed -n 's/.*"token"[[:space:]]*:[[:space:]]*"\([0-9a-fA-F]\{40\}\)".*/\1/p')
+    [[ -n $TOKEN ]] || sh_die "no 40-hex token in the login answer: $(head -c 500 "$TMP/login.json")"
+}
