@@ -12,6 +12,7 @@
 
 struct item {
     struct alert a;
+    int outboxed; /* came with its alert_id: its outbox row backs it */
     char kind[16];
     char *name;
     char *url;
@@ -21,6 +22,8 @@ struct item {
 
 struct alert_queue {
     struct redis_async *ra;
+    alert_published_fn on_published;
+    void *arg;
     char prefix[80];
     int max;
     struct item *head, *tail; /* waiting to be sent */
@@ -49,6 +52,21 @@ static void enqueue_front(struct alert_queue *q, struct item *it)
     q->queued++;
 }
 
+/* An alert that will not be sent from here: an outbox alert waits for the sweep, any
+ * other is lost. */
+static void give_up(const struct item *it, const char *why)
+{
+    if (it->outboxed) {
+        log_warn("alert %s: %s for monitor %lld not published %s; its outbox row remains for "
+                 "the sweep",
+                 it->a.alert_id, it->a.kind, (long long)it->a.monitor_id, why);
+        return;
+    }
+    metrics_alerts_dropped(1);
+    log_error("alert %s: %s for monitor %lld lost %s", it->a.alert_id[0] ? it->a.alert_id : "-",
+              it->a.kind, (long long)it->a.monitor_id, why);
+}
+
 static void on_xadd(redisAsyncContext *c, void *reply, void *privdata)
 {
     struct item *it = privdata;
@@ -61,13 +79,13 @@ static void on_xadd(redisAsyncContext *c, void *reply, void *privdata)
         metrics_alert_published();
         log_info("alert %s: %s for monitor %lld published", it->a.alert_id, it->a.kind,
                  (long long)it->a.monitor_id);
+        if (it->outboxed && q->on_published)
+            q->on_published(it->a.alert_id, q->arg);
         item_free(it);
         return;
     }
     if (q->closing) {
-        metrics_alerts_dropped(1);
-        log_error("alert %s: %s for monitor %lld lost at exit", it->a.alert_id, it->a.kind,
-                  (long long)it->a.monitor_id);
+        give_up(it, "at exit");
         item_free(it);
         return;
     }
@@ -108,13 +126,16 @@ static void on_retry(evutil_socket_t fd, short what, void *arg)
 }
 
 struct alert_queue *alert_queue_new(struct event_base *base, struct redis_async *ra,
-                                    const char *prefix, int max)
+                                    const char *prefix, int max, alert_published_fn on_published,
+                                    void *arg)
 {
     struct alert_queue *q = calloc(1, sizeof(*q));
 
     if (!q)
         return NULL;
     q->ra = ra;
+    q->on_published = on_published;
+    q->arg = arg;
     q->max = max;
     snprintf(q->prefix, sizeof(q->prefix), "%s", prefix);
     q->retry = evtimer_new(base, on_retry, q);
@@ -139,18 +160,28 @@ int alert_queue_push(struct alert_queue *q, const struct alert *a)
     struct item *it;
     struct timeval tv = {RETRY_MS / 1000, (RETRY_MS % 1000) * 1000};
 
-    if (q->queued + q->inflight >= q->max) {
+    it = calloc(1, sizeof(*it));
+    if (!it) {
         metrics_alerts_dropped(1);
-        log_error("alert: %s for monitor %lld dropped: %d alerts already wait for Redis", a->kind,
-                  (long long)a->monitor_id, q->queued + q->inflight);
+        log_error("alert: %s for monitor %lld dropped: out of memory", a->kind,
+                  (long long)a->monitor_id);
         return -1;
     }
-    it = calloc(1, sizeof(*it));
-    if (!it || alert_new_id(it->a.alert_id) != 0) {
+    it->outboxed = a->alert_id[0] != '\0';
+    it->a.kind = a->kind;
+    it->a.monitor_id = a->monitor_id;
+    if (it->outboxed) {
+        memcpy(it->a.alert_id, a->alert_id, sizeof(it->a.alert_id));
+    } else if (alert_new_id(it->a.alert_id) != 0) {
+        give_up(it, "(no randomness for an id)");
         free(it);
-        metrics_alerts_dropped(1);
-        log_error("alert: %s for monitor %lld dropped: out of memory or randomness", a->kind,
-                  (long long)a->monitor_id);
+        return -1;
+    }
+    if (q->queued + q->inflight >= q->max) {
+        char why[64];
+        snprintf(why, sizeof(why), "(%d alerts already wait for Redis)", q->queued + q->inflight);
+        give_up(it, why);
+        free(it);
         return -1;
     }
     it->q = q;
@@ -158,8 +189,8 @@ int alert_queue_push(struct alert_queue *q, const struct alert *a)
     it->name = strdup(a->monitor_name ? a->monitor_name : "");
     it->url = strdup(a->url ? a->url : "");
     if (!it->name || !it->url) {
+        give_up(it, "(out of memory)");
         item_free(it);
-        metrics_alerts_dropped(1);
         return -1;
     }
     it->a.kind = it->kind;
@@ -195,13 +226,10 @@ int alert_queue_pending(const struct alert_queue *q)
 void alert_queue_abandon(struct alert_queue *q)
 {
     q->closing = 1;
-    if (q->queued > 0) {
-        log_error("alert: exiting with %d alerts not published; they are lost", q->queued);
-        metrics_alerts_dropped((uint64_t)q->queued);
-    }
     while (q->head) {
         struct item *it = q->head;
         q->head = it->next;
+        give_up(it, "at exit");
         item_free(it);
     }
     q->tail = NULL;

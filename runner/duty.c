@@ -15,6 +15,7 @@
 #include "common/timeutil.h"
 #include "runner/maintenance.h"
 #include "runner/metrics.h"
+#include "runner/outbox.h"
 #include "runner/reconcile.h"
 
 #define TICK_MS 1000
@@ -143,10 +144,14 @@ static void duty_tick(struct duty *d)
     int64_t every_r = (int64_t)d->cfg->reconcile_interval_s * 1000000;
     int64_t every_m = (int64_t)d->cfg->maintenance_interval_s * 1000000;
 
-    if (lease_renew(d, &d->reconcile) == 1 &&
-        (!d->reconcile.last_run_us || now - d->reconcile.last_run_us >= every_r)) {
-        d->reconcile.last_run_us = now;
-        run_reconcile(d);
+    if (lease_renew(d, &d->reconcile) == 1) {
+        int swept = outbox_sweep(d->db, d->redis, d->cfg->common.redis_prefix);
+        if (swept > 0)
+            metrics_outbox_swept((uint64_t)swept);
+        if (!d->reconcile.last_run_us || now - d->reconcile.last_run_us >= every_r) {
+            d->reconcile.last_run_us = now;
+            run_reconcile(d);
+        }
     }
     if (stopping(d))
         return;

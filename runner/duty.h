@@ -1,5 +1,6 @@
 /* duty: the runner's singleton duties — the reconciler (reconcile.h, every
- * RUNNER_RECONCILE_INTERVAL seconds) and the database maintenance (maintenance.h) — on
+ * RUNNER_RECONCILE_INTERVAL seconds) with the alert outbox's sweep (outbox.h, every
+ * second, under the same lease) and the database maintenance (maintenance.h) — on
  * a thread of their own with synchronous PostgreSQL and Redis connections, so their
  * large queries never delay a check on the loop.
  *

@@ -23,7 +23,7 @@ static struct {
     atomic_uint_fast64_t results_written;
     atomic_uint_fast64_t results_dropped;
     atomic_uint_fast64_t batches_ok, batches_failed;
-    atomic_uint_fast64_t alerts_published, alerts_dropped;
+    atomic_uint_fast64_t alerts_published, alerts_dropped, outbox_swept;
     atomic_uint_fast64_t anomalies;
     atomic_uint_fast64_t reconcile_ok, reconcile_failed, reconcile_repaired, reconcile_removed;
     atomic_uint_fast64_t maintenance_ok, maintenance_failed;
@@ -116,6 +116,11 @@ void metrics_alerts_dropped(uint64_t n)
     inc(&m.alerts_dropped, n);
 }
 
+void metrics_outbox_swept(uint64_t n)
+{
+    inc(&m.outbox_swept, n);
+}
+
 void metrics_anomaly(void)
 {
     inc(&m.anomalies, 1);
@@ -204,6 +209,9 @@ void metrics_render(struct evbuffer *out, const struct metrics_gauges *g)
     counter(out, "statushawk_runner_alerts_dropped_total",
             "Alerts lost because the queue was full or the process had to exit.",
             get(&m.alerts_dropped));
+    counter(out, "statushawk_runner_outbox_swept_total",
+            "Alerts left unpublished by their runner that the outbox sweep published.",
+            get(&m.outbox_swept));
     gauge(out, "statushawk_runner_alerts_queued", "Alerts waiting for Redis.", g->alerts_queued);
     counter(out, "statushawk_runner_anomalies_total", "Response times flagged as anomalies.",
             get(&m.anomalies));

@@ -30,6 +30,8 @@ void metrics_batch(double seconds, int rows, int ok);
 void metrics_results_dropped(uint64_t n);
 void metrics_alert_published(void);
 void metrics_alerts_dropped(uint64_t n);
+/* Alerts the outbox sweep published for a runner that could not (outbox.h). */
+void metrics_outbox_swept(uint64_t n);
 void metrics_anomaly(void);
 void metrics_reconcile(double seconds, int repaired, int removed, int ok);
 void metrics_maintenance(int ok);

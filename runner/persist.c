@@ -10,9 +10,11 @@
 #include "common/log.h"
 #include "common/timeutil.h"
 #include "runner/metrics.h"
+#include "runner/outbox.h"
 #include "runner/pgconn.h"
 
 #define NCOLS 13
+#define NPARAMS (NCOLS + 1) /* the columns, then the outbox rows to delete */
 #define BACKOFF_MIN_MS 200
 #define BACKOFF_MAX_MS 5000
 #define DROP_LOG_EVERY_US (10 * 1000000LL)
@@ -20,7 +22,9 @@
  * CHECK_ERROR_MAX characters that may double when escaped. */
 #define ROW_TEXT_MAX (CHECK_ERROR_MAX * 2 + 512)
 
-/* Columns: see enum persist_col. Times travel as ms since the epoch. */
+/* $1..$13: the result rows as arrays, one per column; $14: the alert_ids published since
+ * the last batch, whose outbox rows go. Times travel as ms since the epoch. Returns the
+ * alerts it wrote to the outbox (OUTBOX_COLUMNS). */
 static const char batch_sql[] =
     "WITH r AS ("
     " SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::int[], $4::float8[], $5::bool[],"
@@ -93,19 +97,29 @@ static const char batch_sql[] =
     "  AND i.monitor_id = u.id AND i.resolved_at IS NULL"
     " RETURNING i.monitor_id, i.started_at"
     "), c AS ("
-    " SELECT u.*, CASE WHEN u.cert_ms IS NOT NULL AND u.cert_level IS NOT NULL AND"
+    " SELECT u.*,"
+    "  CASE WHEN u.new_status = 'DOWN' AND u.old_status <> 'DOWN' THEN 'down'"
+    "   WHEN u.new_status = 'UP' AND u.old_status = 'DOWN' THEN 'up' END AS transition,"
+    "  CASE WHEN u.cert_ms IS NOT NULL AND u.cert_level IS NOT NULL AND"
     "  (u.old_cert IS DISTINCT FROM to_timestamp(u.cert_ms / 1000.0) OR u.old_level IS NULL"
     "  OR u.cert_level < u.old_level) THEN u.cert_level END AS cert_alert FROM upd u"
-    ")"
-    " SELECT c.id, c.user_id, c.name, c.url, c.old_status, c.new_status,"
-    "  CASE WHEN c.new_status = 'DOWN' AND c.old_status <> 'DOWN' THEN 'down'"
-    "   WHEN c.new_status = 'UP' AND c.old_status = 'DOWN' THEN 'up' END,"
+    "), alerts AS ("
+    " SELECT c.transition, c.id, c.user_id, c.name, c.url, c.old_status, c.new_status,"
     "  c.confirmed_ms, c.error, c.status_code, c.response_ms,"
     "  coalesce((SELECT sh_iso(o.started_at) FROM opened o WHERE o.monitor_id = c.id),"
     "   (SELECT sh_iso(x.started_at) FROM closed x WHERE x.monitor_id = c.id)),"
-    "  c.cert_alert, c.cert_ms, c.cert_checked_ms"
-    " FROM c WHERE (c.new_status = 'DOWN' AND c.old_status <> 'DOWN')"
-    "  OR (c.new_status = 'UP' AND c.old_status = 'DOWN') OR c.cert_alert IS NOT NULL";
+    "  NULL::int, NULL::bigint"
+    " FROM c WHERE c.transition IS NOT NULL"
+    " UNION ALL"
+    " SELECT 'cert_expiry', c.id, c.user_id, c.name, c.url, c.old_status, c.new_status,"
+    "  c.cert_checked_ms, NULL, NULL, NULL, NULL, c.cert_alert, c.cert_ms"
+    " FROM c WHERE c.cert_alert IS NOT NULL"
+    "), published AS ("
+    " DELETE FROM alert_outbox WHERE alert_id = ANY($14::text[])"
+    ")"
+    " INSERT INTO alert_outbox (" OUTBOX_COLUMNS ")"
+    " SELECT replace(gen_random_uuid()::text, '-', ''), a.* FROM alerts a"
+    " RETURNING " OUTBOX_COLUMNS;
 
 /* A growable text buffer with a hard ceiling. */
 struct text {
@@ -123,8 +137,14 @@ struct persist {
 
     struct result_row *rows; /* a ring of cfg->buffer_max rows */
     int cap, head, count;
-    int sending; /* rows [head, head + sending) are in the statement in flight */
+    int in_flight; /* a batch statement is running */
+    int sending;   /* rows [head, head + sending) are in it */
     int64_t send_started_us;
+
+    /* Published alerts whose outbox rows the next batch deletes; [0, forget_sending) are
+     * in the statement in flight. */
+    char (*forget)[ALERT_ID_LEN + 1];
+    int forget_cap, forget_n, forget_sending;
 
     struct event *timer; /* every batch interval */
     struct event *now;   /* "write now" from inside other callbacks */
@@ -133,7 +153,7 @@ struct persist {
 
     uint64_t dropped_unlogged;
     int64_t drop_logged_us;
-    struct text cols[NCOLS];
+    struct text cols[NPARAMS];
 };
 
 /* ---- text ---- */
@@ -244,7 +264,13 @@ static void build_arrays(struct persist *p, int n)
                 text_printf(&p->cols[c], "%sNULL", sep);
         }
     }
-    for (int c = 0; c < NCOLS; c++)
+    text_reset(&p->cols[NCOLS]);
+    text_add(&p->cols[NCOLS], "{", 1);
+    for (int i = 0; i < p->forget_n; i++) {
+        text_add(&p->cols[NCOLS], i ? "," : "", i ? 1 : 0);
+        text_add(&p->cols[NCOLS], p->forget[i], ALERT_ID_LEN);
+    }
+    for (int c = 0; c < NPARAMS; c++)
         text_add(&p->cols[c], "}", 1);
 }
 
@@ -252,16 +278,16 @@ static void on_batch(PGresult *res, int ok, const char *err, void *arg);
 
 static void send_batch(struct persist *p)
 {
-    const char *params[NCOLS];
+    const char *params[NPARAMS];
     int n;
 
-    if (p->sending || p->count == 0 || !pgconn_idle(p->pg))
+    if (p->in_flight || (p->count == 0 && p->forget_n == 0) || !pgconn_idle(p->pg))
         return;
     if (p->retry_at_us && time_mono_us() < p->retry_at_us)
         return;
     n = p->count < p->cfg->batch_rows ? p->count : p->cfg->batch_rows;
     build_arrays(p, n);
-    for (int c = 0; c < NCOLS; c++) {
+    for (int c = 0; c < NPARAMS; c++) {
         if (p->cols[c].overflow) {
             /* Cannot happen with the reserved ceiling; if it did, retrying would not
              * help, so say so loudly. */
@@ -273,9 +299,11 @@ static void send_batch(struct persist *p)
         }
         params[c] = p->cols[c].p;
     }
-    if (pgconn_query(p->pg, batch_sql, NCOLS, params, on_batch, p) != 0)
+    if (pgconn_query(p->pg, batch_sql, NPARAMS, params, on_batch, p) != 0)
         return;
+    p->in_flight = 1;
     p->sending = n;
+    p->forget_sending = p->forget_n;
     p->send_started_us = time_mono_us();
 }
 
@@ -285,8 +313,11 @@ static void on_batch(PGresult *res, int ok, const char *err, void *arg)
     int n = p->sending;
     double secs = (double)(time_mono_us() - p->send_started_us) / 1e6;
 
+    p->in_flight = 0;
     p->sending = 0;
     metrics_batch(secs, n, ok);
+    int forgotten = p->forget_sending;
+    p->forget_sending = 0;
     if (!ok) {
         p->backoff_ms = p->backoff_ms ? p->backoff_ms * 2 : BACKOFF_MIN_MS;
         if (p->backoff_ms > BACKOFF_MAX_MS)
@@ -302,6 +333,8 @@ static void on_batch(PGresult *res, int ok, const char *err, void *arg)
     p->retry_at_us = 0;
     p->head = (p->head + n) % p->cap;
     p->count -= n;
+    p->forget_n -= forgotten;
+    memmove(p->forget, p->forget + forgotten, (size_t)p->forget_n * sizeof(*p->forget));
     if (res && PQntuples(res) > 0 && p->on_rows)
         p->on_rows(res, p->arg);
     /* A backlog is written back to back, not one batch per interval. */
@@ -338,9 +371,12 @@ struct persist *persist_new(struct event_base *base, const struct runner_config 
     p->rows = calloc((size_t)p->cap, sizeof(*p->rows));
     for (int c = 0; c < NCOLS; c++)
         p->cols[c].max = (size_t)cfg->batch_rows * ROW_TEXT_MAX + 64;
+    p->forget_cap = cfg->alert_queue_max;
+    p->forget = calloc((size_t)p->forget_cap, sizeof(*p->forget));
+    p->cols[NCOLS].max = (size_t)p->forget_cap * (ALERT_ID_LEN + 1) + 64;
     p->timer = event_new(base, -1, EV_PERSIST, on_tick, p);
     p->now = event_new(base, -1, 0, on_tick, p);
-    if (!p->rows || !p->timer || !p->now || event_add(p->timer, &tv) != 0) {
+    if (!p->rows || !p->forget || !p->timer || !p->now || event_add(p->timer, &tv) != 0) {
         persist_free(p);
         return NULL;
     }
@@ -355,9 +391,10 @@ void persist_free(struct persist *p)
         event_free(p->timer);
     if (p->now)
         event_free(p->now);
-    for (int c = 0; c < NCOLS; c++)
+    for (int c = 0; c < NPARAMS; c++)
         free(p->cols[c].p);
     free(p->rows);
+    free(p->forget);
     free(p);
 }
 
@@ -381,9 +418,23 @@ int persist_add(struct persist *p, const struct result_row *row)
     }
     p->rows[(p->head + p->count) % p->cap] = *row;
     p->count++;
-    if (p->count - p->sending >= p->cfg->batch_rows && !p->sending)
+    if (p->count - p->sending >= p->cfg->batch_rows && !p->in_flight)
         event_active(p->now, EV_TIMEOUT, 0);
     return 0;
+}
+
+void persist_forget_alert(struct persist *p, const char *alert_id)
+{
+    if (strlen(alert_id) != ALERT_ID_LEN)
+        return;
+    if (p->forget_n >= p->forget_cap) {
+        /* Harmless: the sweep publishes the row again under the same alert_id. */
+        log_warn("persist: %d published alerts already wait to leave the outbox; alert %s "
+                 "stays there and will be published again (delivered once)",
+                 p->forget_n, alert_id);
+        return;
+    }
+    memcpy(p->forget[p->forget_n++], alert_id, ALERT_ID_LEN + 1);
 }
 
 void persist_kick(struct persist *p)
@@ -397,9 +448,9 @@ int persist_pending(const struct persist *p)
     return p->count;
 }
 
-int persist_busy(const struct persist *p)
+int persist_outbox_pending(const struct persist *p)
 {
-    return p->sending > 0;
+    return p->forget_n;
 }
 
 void persist_abandon(struct persist *p)
@@ -409,7 +460,13 @@ void persist_abandon(struct persist *p)
                   p->count);
         metrics_results_dropped((uint64_t)p->count);
     }
+    if (p->forget_n > 0)
+        log_warn("persist: exiting with %d published alerts still in the outbox; the sweep will "
+                 "publish them again (delivered once)",
+                 p->forget_n);
     p->head = 0;
     p->count = 0;
     p->sending = 0;
+    p->forget_n = 0;
+    p->forget_sending = 0;
 }

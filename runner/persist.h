@@ -8,7 +8,9 @@
  *   - sets last_checked_at, the confirmed status (only where it differs and the monitor
  *     is still active), cert_expires_at and cert_alert_level,
  *   - opens or closes incidents for the status changes it made,
- *   - returns the changes that call for an alert (transitions, certificate levels).
+ *   - writes the alerts those changes call for (transitions, certificate levels) to the
+ *     alert outbox and returns them (outbox.h), and deletes the outbox rows of the alerts
+ *     published since the previous batch.
  *
  * Because the status change and its alert come from the same conditional update, the
  * runner whose statement changed the row is the only one that alerts: duplicate checks
@@ -40,7 +42,7 @@ struct result_row {
     char error[CHECK_ERROR_MAX];
 };
 
-/* The rows the batch statement returns (see persist.c for the columns), borrowed. */
+/* The alerts the batch statement wrote to the outbox (OUTBOX_COLUMNS), borrowed. */
 typedef void (*persist_rows_fn)(PGresult *res, void *arg);
 
 struct event_base;
@@ -58,31 +60,17 @@ int persist_add(struct persist *p, const struct result_row *row);
 /* The connection came up: write what is waiting. */
 void persist_kick(struct persist *p);
 
+/* alert_id (one the batch statement returned) is on the stream: the next batch deletes
+ * its outbox row. Should that list be full, the row stays and the sweep publishes it
+ * again under the same id. */
+void persist_forget_alert(struct persist *p, const char *alert_id);
+
 /* Rows not yet written (including a batch in flight). */
 int persist_pending(const struct persist *p);
-/* A batch is in flight. */
-int persist_busy(const struct persist *p);
+/* Published alerts whose outbox rows are not deleted yet. */
+int persist_outbox_pending(const struct persist *p);
 
 /* Gives up on what is still buffered (at exit): counts and logs it as dropped. */
 void persist_abandon(struct persist *p);
-
-/* Column numbers of the returned rows. */
-enum persist_col {
-    PC_ID,
-    PC_USER_ID,
-    PC_NAME,
-    PC_URL,
-    PC_OLD_STATUS,
-    PC_NEW_STATUS,
-    PC_TRANSITION, /* 'down', 'up' or NULL */
-    PC_CONFIRMED_MS,
-    PC_ERROR,
-    PC_STATUS_CODE,
-    PC_RESPONSE_MS,
-    PC_INCIDENT_STARTED, /* ISO: the incident opened (down) or closed (up) */
-    PC_CERT_ALERT,       /* the level to alert for, or NULL */
-    PC_CERT_MS,
-    PC_CERT_CHECKED_MS,
-};
 
 #endif

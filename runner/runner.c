@@ -283,6 +283,13 @@ static void on_rows(PGresult *res, void *arg)
     transition_handle_rows(r->alerts, res);
 }
 
+static void on_alert_published(const char *alert_id, void *arg)
+{
+    struct runner *r = arg;
+
+    persist_forget_alert(r->persist, alert_id);
+}
+
 /* ---- shutdown ---- */
 
 static void stop_loop(struct runner *r)
@@ -318,7 +325,8 @@ static void on_stop_tick(evutil_socket_t fd, short what, void *arg)
         return;
     }
     if (r->inflight == 0 && !claim_outstanding(r->claim) && persist_pending(r->persist) == 0 &&
-        alert_queue_pending(r->alerts) == 0 && resolve_live() == 0) {
+        alert_queue_pending(r->alerts) == 0 && persist_outbox_pending(r->persist) == 0 &&
+        resolve_live() == 0) {
         log_info("shutdown: every check finished or released, results and alerts written");
         stop_loop(r);
         return;
@@ -435,7 +443,8 @@ int runner_run(const struct runner_config *cfg)
                       on_pg_ready, &r);
     r.redis = redis_async_new(r.base, &cfg->common.redis, on_redis_state, &r);
     if (r.redis)
-        r.alerts = alert_queue_new(r.base, r.redis, r.prefix, cfg->alert_queue_max);
+        r.alerts = alert_queue_new(r.base, r.redis, r.prefix, cfg->alert_queue_max,
+                                   on_alert_published, &r);
     if (r.pg)
         r.persist = persist_new(r.base, cfg, r.pg, on_rows, &r);
     if (!r.claim || !r.http || !r.tcp || !r.ping || !r.pg || !r.redis || !r.alerts || !r.persist) {

@@ -757,14 +757,16 @@ static const char *field(const redisReply *fields, const char *name)
     return NULL;
 }
 
-/* Walks the stream; returns the count of matches and the details of the n-th. */
-static int scan_alerts(const char *kind, long long monitor_id, int n, char **details)
+/* Walks the stream; returns the count of matches and, in *value, field `name` of the
+ * n-th. */
+static int scan_alerts(const char *kind, long long monitor_id, int n, const char *name,
+                       char **value)
 {
     redisReply *r = rh_cmd("XRANGE %s - +", rh_key("alerts"));
     int count = 0;
 
-    if (details)
-        *details = NULL;
+    if (value)
+        *value = NULL;
     for (size_t i = 0; r->type == REDIS_REPLY_ARRAY && i < r->elements; i++) {
         const redisReply *fields = r->element[i]->element[1];
         const char *k = field(fields, "kind"), *m = field(fields, "monitor_id");
@@ -772,8 +774,8 @@ static int scan_alerts(const char *kind, long long monitor_id, int n, char **det
             continue;
         if (monitor_id && (!m || strtoll(m, NULL, 10) != monitor_id))
             continue;
-        if (details && count == n && field(fields, "details"))
-            *details = xasprintf("%s", field(fields, "details"));
+        if (value && count == n && field(fields, name))
+            *value = xasprintf("%s", field(fields, name));
         count++;
     }
     freeReplyObject(r);
@@ -782,14 +784,19 @@ static int scan_alerts(const char *kind, long long monitor_id, int n, char **det
 
 int rh_alert_count(const char *kind, long long monitor_id)
 {
-    return scan_alerts(kind, monitor_id, -1, NULL);
+    return scan_alerts(kind, monitor_id, -1, NULL, NULL);
+}
+
+char *rh_alert_field(const char *kind, long long monitor_id, int n, const char *name)
+{
+    char *v;
+    scan_alerts(kind, monitor_id, n, name, &v);
+    return v;
 }
 
 char *rh_alert_details(const char *kind, long long monitor_id, int n)
 {
-    char *d;
-    scan_alerts(kind, monitor_id, n, &d);
-    return d;
+    return rh_alert_field(kind, monitor_id, n, "details");
 }
 
 double rh_metric(const struct runner_proc *r, const char *sample)

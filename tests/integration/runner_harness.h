@@ -108,7 +108,9 @@ int rh_status_is(long long id, const char *want);
 /* ---- alerts on <prefix>alerts ---- */
 /* Alerts of kind (NULL: any) for monitor (0: any). */
 int rh_alert_count(const char *kind, long long monitor_id);
-/* details JSON text of the n-th (0-based, oldest first) such alert; new string or NULL. */
+/* Field `name` of the n-th (0-based, oldest first) such alert; new string or NULL. */
+char *rh_alert_field(const char *kind, long long monitor_id, int n, const char *name);
+/* Its details JSON text. */
 char *rh_alert_details(const char *kind, long long monitor_id, int n);
 
 /* ---- the runner's endpoint ---- */

@@ -90,6 +90,10 @@ static void test_confirmation_and_incident(void **state)
     sleep_ms(300);
     assert_int_equal(rh_alert_count("down", id), 1);
     assert_int_equal(rh_alert_count("up", id), 1);
+    /* Both went through the outbox and left it once published, without the sweep. */
+    WAIT_FOR(count_sql("SELECT count(*) FROM alert_outbox WHERE monitor_id = $1", id) == 0, WAIT_MS,
+             "published alerts left in the outbox");
+    assert_int_equal((long long)rh_metric(r, "statushawk_runner_outbox_swept_total"), 0);
 
     runner_stop_clean(r);
     free(url);
