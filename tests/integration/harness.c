@@ -2,12 +2,14 @@
 #include "harness.h"
 #include "tcp_proxy.h"
 
+#include <stdatomic.h>
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,7 +56,7 @@ static struct {
 static struct api *g_apis[MAX_APIS];
 
 static char g_ips[MAX_IPS][24];
-static unsigned g_nips;
+static atomic_uint g_nips; /* requests come from several threads in some tests */
 
 /* ---- small utilities ---- */
 
@@ -1040,12 +1042,11 @@ int harness_group_teardown(void **state)
 
 const char *harness_next_ip(void)
 {
-    unsigned n = g_nips;
+    unsigned n = atomic_fetch_add(&g_nips, 1);
     if (n >= MAX_IPS)
         fail_msg("harness_next_ip: ran out of addresses");
     snprintf(g_ips[n], sizeof(g_ips[n]), "127.%ld.%u.%u", 10 + (long)getpid() % 200, n / 250,
              2 + n % 250);
-    g_nips++;
     return g_ips[n];
 }
 

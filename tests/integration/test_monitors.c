@@ -1224,6 +1224,7 @@ struct patcher {
     const struct api *api;
     const char *token, *path, *body;
     long status;
+    char error[256]; /* the client's, when there was no answer */
 };
 
 static void *patch_thread(void *arg)
@@ -1232,6 +1233,7 @@ static void *patch_thread(void *arg)
     struct http_resp r;
     struct http_req req = {.method = "PATCH", .path = p->path, .token = p->token, .body = p->body};
     p->status = http_request(p->api, &req, &r) == 0 ? r.status : 0;
+    snprintf(p->error, sizeof(p->error), "%s", r.error);
     http_resp_free(&r);
     return NULL;
 }
@@ -1271,7 +1273,7 @@ static void test_concurrent_patches(void **state)
         snprintf(name, sizeof(name), "round %d", round);
         for (int i = 0; i < 6; i++)
             if (p[i].status != 200 && p[i].status != 409)
-                fail_msg("PATCH %s: %ld", b[i], p[i].status);
+                fail_msg("PATCH %s: %ld %s", b[i], p[i].status, p[i].error);
         if ((p[0].status == 200 && json_int_at(&r, "retries") != round + 2) ||
             (p[1].status == 200 && json_int_at(&r, "anomaly_window") != 20 + round) ||
             (p[2].status == 200 && json_int_at(&r, "interval") != 400 + round) ||
