@@ -5,7 +5,9 @@
  *   a placeholder is "{{", optional whitespace, a name [A-Za-z_][A-Za-z0-9_]*, optional
  *   whitespace, "}}"; anything else ("{{}}", "{{1x}}", a lone "{{") is plain text.
  *
- * Known names: monitor url status kind time latency_ms reason z days_left. */
+ * Known names: monitor url status kind time latency_ms reason z days_left (DESIGN.md's),
+ * status_code mean_ms since duration expires (what the default messages also tell);
+ * notifier/template.c fills each of them. */
 #ifndef STATUSHAWK_COMMON_ALERT_TEMPLATE_H
 #define STATUSHAWK_COMMON_ALERT_TEMPLATE_H
 

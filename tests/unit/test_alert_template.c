@@ -60,7 +60,7 @@ static void test_every_placeholder_known(void **state)
     char tpl[512] = "", err[512];
     size_t used = 0;
 
-    assert_int_equal(alert_template_placeholder_count, 9);
+    assert_int_equal(alert_template_placeholder_count, 14);
     for (size_t i = 0; i < alert_template_placeholder_count; i++)
         used += (size_t)snprintf(tpl + used, sizeof(tpl) - used, "%s={{%s}};",
                                  alert_template_placeholders[i], alert_template_placeholders[i]);

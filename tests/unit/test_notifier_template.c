@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/alert_template.h"
 #include "common/crypto.h"
 #include "notifier/alertmsg.h"
 #include "notifier/prov_webhook.h"
@@ -272,6 +273,34 @@ static void test_custom_template(void **state)
     alertmsg_clear(&ev);
 }
 
+/* Every placeholder the api accepts (common/alert_template) is one the notifier fills:
+ * none is left as written, and each gets its value from the event. */
+static void test_every_accepted_placeholder_filled(void **state)
+{
+    struct alert_event ev;
+    char tpl[512] = "";
+    size_t used = 0;
+
+    for (size_t i = 0; i < alert_template_placeholder_count; i++)
+        used += (size_t)snprintf(tpl + used, sizeof(tpl) - used, "%s={{%s}};",
+                                 alert_template_placeholders[i], alert_template_placeholders[i]);
+    make(&ev, "down", "Shop", "https://shop/",
+         "{\"status_code\":503,\"reason\":\"status 503\",\"latency_ms\":87.6,"
+         "\"mean_ms\":40.2,\"z\":3.14,\"days_left\":6.5,"
+         "\"incident_started_at\":\"2026-11-24T09:05:00.000Z\","
+         "\"cert_expires_at\":\"2026-12-01T00:00:00.000Z\"}");
+    json_t *t = json_string(tpl);
+    char *s = template_render(t, &ev, TEMPLATE_PLAIN);
+    assert_string_equal(s, "monitor=Shop;url=https://shop/;status=DOWN;kind=down;"
+                           "time=2026-11-24 10:15:30 UTC;latency_ms=88;reason=status 503;z=3.1;"
+                           "days_left=6;status_code=503;mean_ms=40;"
+                           "since=2026-11-24 09:05:00 UTC;duration=1h 10m;"
+                           "expires=2026-12-01 00:00:00 UTC;");
+    free(s);
+    json_decref(t);
+    alertmsg_clear(&ev);
+}
+
 static void test_template_bounded(void **state)
 {
     struct alert_event ev;
@@ -345,12 +374,19 @@ static void test_webhook_body_and_signature(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_parse_rejects),   cmocka_unit_test(test_parse_reply),
-        cmocka_unit_test(test_default_down),    cmocka_unit_test(test_default_up_duration),
-        cmocka_unit_test(test_default_anomaly), cmocka_unit_test(test_default_cert),
-        cmocka_unit_test(test_default_test),    cmocka_unit_test(test_hostile_names),
-        cmocka_unit_test(test_custom_template), cmocka_unit_test(test_template_bounded),
-        cmocka_unit_test(test_durations),       cmocka_unit_test(test_webhook_body_and_signature),
+        cmocka_unit_test(test_parse_rejects),
+        cmocka_unit_test(test_parse_reply),
+        cmocka_unit_test(test_default_down),
+        cmocka_unit_test(test_default_up_duration),
+        cmocka_unit_test(test_default_anomaly),
+        cmocka_unit_test(test_default_cert),
+        cmocka_unit_test(test_default_test),
+        cmocka_unit_test(test_hostile_names),
+        cmocka_unit_test(test_custom_template),
+        cmocka_unit_test(test_every_accepted_placeholder_filled),
+        cmocka_unit_test(test_template_bounded),
+        cmocka_unit_test(test_durations),
+        cmocka_unit_test(test_webhook_body_and_signature),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ALERT_KINDS, DEFAULT_TEMPLATES, PLACEHOLDERS, renderTemplate, sampleValues } from './template';
+import { ALERT_KINDS, DEFAULT_TEMPLATES, PLACEHOLDERS, formatAlertTime, renderTemplate, sampleValues } from './template';
 
 const now = new Date('2026-11-24T10:15:30.123Z');
 
@@ -8,7 +8,7 @@ describe('renderTemplate', () => {
     const tpl = PLACEHOLDERS.map((p) => `${p}={{${p}}}`).join(';');
     const r = renderTemplate(tpl, sampleValues('anomaly', 'Shop', 'https://shop.example.com', now));
     expect(r.text).toBe(
-      'monitor=Shop;url=https://shop.example.com;status=UP;kind=anomaly;time=2026-11-24T10:15:30Z;latency_ms=1840;reason=;z=3.42;days_left=',
+      'monitor=Shop;url=https://shop.example.com;status=SLOW;kind=anomaly;time=2026-11-24 10:15:30 UTC;latency_ms=1840;reason=;z=3.4;days_left=;status_code=;mean_ms=212;since=;duration=;expires=',
     );
     expect(r.unknown).toEqual([]);
     expect(r.used).toEqual([...PLACEHOLDERS]);
@@ -30,16 +30,32 @@ describe('renderTemplate', () => {
 });
 
 describe('sampleValues and defaults', () => {
-  it('down has a reason and DOWN status; cert has days left', () => {
-    expect(sampleValues('down', 'S', 'u', now)).toMatchObject({ status: 'DOWN', reason: 'status 503', kind: 'down' });
-    expect(sampleValues('cert_expiry', 'S', 'u', now).days_left).toBe('7');
+  it('down has a reason, its code and DOWN status; cert has days left and the date', () => {
+    expect(sampleValues('down', 'S', 'u', now)).toMatchObject({
+      status: 'DOWN',
+      reason: 'status 503',
+      status_code: '503',
+      kind: 'down',
+      since: '2026-11-24 10:14:30 UTC',
+    });
+    expect(sampleValues('cert_expiry', 'S', 'u', now)).toMatchObject({ days_left: '7', expires: '2026-12-01 10:15:30 UTC' });
   });
-  it('every default template renders without unknown placeholders', () => {
+  it('times read as the notifier writes them', () => {
+    expect(formatAlertTime(now)).toBe('2026-11-24 10:15:30 UTC');
+  });
+  it('every default template renders without unknown or empty placeholders', () => {
     for (const k of ALERT_KINDS) {
-      const r = renderTemplate(DEFAULT_TEMPLATES[k], sampleValues(k, 'Shop', 'https://x', now));
+      const values = sampleValues(k, 'Shop', 'https://x', now);
+      const r = renderTemplate(DEFAULT_TEMPLATES[k], values);
       expect(r.unknown).toEqual([]);
-      expect(r.text).toContain('Shop');
       expect(r.text).not.toMatch(/\{\{/);
+      for (const p of r.used) expect(values[p], `${k}: {{${p}}}`).not.toBe('');
+      if (k !== 'test') expect(r.text).toContain('Shop');
     }
+  });
+  it('the defaults read like the notifier\'s messages', () => {
+    expect(renderTemplate(DEFAULT_TEMPLATES.up, sampleValues('up', 'Shop', 'https://x', now)).text).toBe(
+      '✅ UP · Shop\nhttps://x\nDown for 42m 0s (since 2026-11-24 09:33:30 UTC)\nRecovered 2026-11-24 10:15:30 UTC',
+    );
   });
 });

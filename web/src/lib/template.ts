@@ -10,19 +10,29 @@ export const PLACEHOLDERS = [
   'reason',
   'z',
   'days_left',
+  'status_code',
+  'mean_ms',
+  'since',
+  'duration',
+  'expires',
 ] as const;
 export type Placeholder = (typeof PLACEHOLDERS)[number];
 
 export const PLACEHOLDER_HELP: Record<Placeholder, string> = {
   monitor: 'monitor name',
   url: 'monitored URL',
-  status: 'UP or DOWN',
+  status: 'DOWN, UP, SLOW, CERTIFICATE or TEST',
   kind: 'down, up, anomaly, cert_expiry or test',
   time: 'time of the event (UTC)',
   latency_ms: 'response time in ms',
   reason: 'why it failed (timeout, status 503, …)',
   z: 'Z-score of an anomaly',
   days_left: 'days until the certificate expires',
+  status_code: 'HTTP status code of the failing check',
+  mean_ms: 'usual response time in ms (anomalies)',
+  since: 'when the incident started (UTC)',
+  duration: 'how long it was down (on recovery)',
+  expires: 'when the certificate expires (UTC)',
 };
 
 export type AlertKind = 'down' | 'up' | 'anomaly' | 'cert_expiry' | 'test';
@@ -30,40 +40,56 @@ export const ALERT_KINDS: AlertKind[] = ['down', 'up', 'anomaly', 'cert_expiry',
 
 export type TemplateValues = Record<Placeholder, string>;
 
-/** Sample values for the preview of each kind of alert. */
+/** A time as the notifier writes it: "2026-11-24 10:15:30 UTC". */
+export function formatAlertTime(d: Date): string {
+  const iso = d.toISOString();
+  return `${iso.slice(0, 10)} ${iso.slice(11, 19)} UTC`;
+}
+
+/** Sample values for the preview of each kind of alert, as the notifier would fill them. */
 export function sampleValues(kind: AlertKind, monitor = 'Shop', url = 'https://shop.example.com/health', now: Date = new Date()): TemplateValues {
+  const minutesAgo = (m: number) => formatAlertTime(new Date(now.getTime() - m * 60_000));
   const base: TemplateValues = {
     monitor,
     url,
-    status: 'UP',
+    status: 'TEST',
     kind,
-    time: now.toISOString().replace(/\.\d{3}Z$/, 'Z'),
-    latency_ms: '182',
+    time: formatAlertTime(now),
+    latency_ms: '',
     reason: '',
     z: '',
     days_left: '',
+    status_code: '',
+    mean_ms: '',
+    since: '',
+    duration: '',
+    expires: '',
   };
   switch (kind) {
     case 'down':
-      return { ...base, status: 'DOWN', latency_ms: '', reason: 'status 503' };
+      return { ...base, status: 'DOWN', reason: 'status 503', status_code: '503', since: minutesAgo(1) };
     case 'up':
-      return { ...base, status: 'UP', latency_ms: '143' };
+      return { ...base, status: 'UP', latency_ms: '143', since: minutesAgo(42), duration: '42m 0s' };
     case 'anomaly':
-      return { ...base, latency_ms: '1840', z: '3.42' };
+      return { ...base, status: 'SLOW', latency_ms: '1840', mean_ms: '212', z: '3.4' };
     case 'cert_expiry':
-      return { ...base, days_left: '7' };
+      return { ...base, status: 'CERTIFICATE', days_left: '7', expires: formatAlertTime(new Date(now.getTime() + 7 * 86_400_000)) };
     case 'test':
-      return { ...base, reason: 'test message from StatusHawk' };
+      return { ...base, monitor: '', url: '' };
   }
 }
 
-/** The notifier's built-in message per kind, used when a channel has no template of its own. */
+/**
+ * The notifier's built-in message per kind (notifier/template.c), written as a template: the
+ * starting point of a channel's own. The notifier also makes the headline bold and leaves out
+ * the lines whose values are missing.
+ */
 export const DEFAULT_TEMPLATES: Record<AlertKind, string> = {
-  down: 'DOWN: {{monitor}}\n{{url}}\nReason: {{reason}}\n{{time}}',
-  up: 'UP again: {{monitor}}\n{{url}}\nResponse time: {{latency_ms}} ms\n{{time}}',
-  anomaly: 'Slow response: {{monitor}} took {{latency_ms}} ms (z = {{z}})\n{{url}}\n{{time}}',
-  cert_expiry: 'Certificate: {{monitor}} expires in {{days_left}} days\n{{url}}',
-  test: 'StatusHawk test message for {{monitor}}',
+  down: '🔴 DOWN · {{monitor}}\n{{url}}\nWhy: {{reason}}\nSince {{since}}',
+  up: '✅ UP · {{monitor}}\n{{url}}\nDown for {{duration}} (since {{since}})\nRecovered {{time}}',
+  anomaly: '🐢 SLOW · {{monitor}}\nResponse {{latency_ms}} ms vs usual {{mean_ms}} ms (z = {{z}})\n{{url}}\nAt {{time}}',
+  cert_expiry: '🔒 Certificate expires in {{days_left}} days · {{monitor}}\n{{url}}\nExpires {{expires}}',
+  test: '🔔 StatusHawk test\nThis channel is connected: alerts for your monitors arrive here.\nSent {{time}}',
 };
 
 export interface RenderResult {
