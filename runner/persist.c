@@ -311,20 +311,22 @@ static void on_batch(PGresult *res, int ok, const char *err, void *arg)
 {
     struct persist *p = arg;
     int n = p->sending;
+    int forgotten = p->forget_sending;
     double secs = (double)(time_mono_us() - p->send_started_us) / 1e6;
 
     p->in_flight = 0;
     p->sending = 0;
-    metrics_batch(secs, n, ok);
-    int forgotten = p->forget_sending;
     p->forget_sending = 0;
+    if (n > 0) /* not a batch that only empties the outbox */
+        metrics_batch(secs, n, ok);
     if (!ok) {
         p->backoff_ms = p->backoff_ms ? p->backoff_ms * 2 : BACKOFF_MIN_MS;
         if (p->backoff_ms > BACKOFF_MAX_MS)
             p->backoff_ms = BACKOFF_MAX_MS;
         p->retry_at_us = time_mono_us() + (int64_t)p->backoff_ms * 1000;
-        log_warn("persist: writing %d results failed (%s); %d buffered, retrying in %d ms", n, err,
-                 p->count, p->backoff_ms);
+        log_warn("persist: writing %d results (and forgetting %d published alerts) failed (%s); "
+                 "%d buffered, retrying in %d ms",
+                 n, forgotten, err, p->count, p->backoff_ms);
         return;
     }
     if (p->backoff_ms)
