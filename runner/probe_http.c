@@ -4,6 +4,7 @@
 #include <curl/curl.h>
 #include <errno.h>
 #include <openssl/ssl.h>
+#include <openssl/x509.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -324,9 +325,17 @@ static void finish(struct xfer *x, CURLcode rc)
         check_fail(c, "blocked: %s", x->blocked);
     } else {
         const char *why;
+        long verify = X509_V_OK;
         curl_easy_getinfo(x->easy, CURLINFO_OS_ERRNO, &os_errno);
         why = probe_http_reason(rc, os_errno);
-        if (why)
+        /* Which certificate check failed is what the owner needs to know ("certificate has
+         * expired", "self-signed certificate", ...). A host name mismatch is curl's own
+         * check and leaves OpenSSL's result at OK: plain "tls" then. */
+        if (rc == CURLE_PEER_FAILED_VERIFICATION &&
+            curl_easy_getinfo(x->easy, CURLINFO_SSL_VERIFYRESULT, &verify) == CURLE_OK &&
+            verify != X509_V_OK)
+            check_fail(c, "tls: %s", X509_verify_cert_error_string(verify));
+        else if (why)
             check_fail(c, "%s", why);
         else
             check_fail(c, "%s", x->errbuf[0] ? x->errbuf : curl_easy_strerror(rc));
