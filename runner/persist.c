@@ -175,7 +175,9 @@ static void text_add(struct text *t, const char *s, size_t n)
         char *np;
         while (cap < t->len + n + 1)
             cap *= 2;
-        if (cap > t->max || !(np = realloc(t->p, cap))) {
+        if (cap > t->max)
+            cap = t->max; /* the ceiling itself is a valid size */
+        if (cap < t->len + n + 1 || !(np = realloc(t->p, cap))) {
             t->overflow = 1;
             return;
         }
