@@ -160,14 +160,14 @@ int alert_queue_push(struct alert_queue *q, const struct alert *a)
     struct item *it;
     struct timeval tv = {RETRY_MS / 1000, (RETRY_MS % 1000) * 1000};
 
+    struct item stack_item = {.outboxed = a->alert_id[0] != '\0', .a = *a};
+
     it = calloc(1, sizeof(*it));
     if (!it) {
-        metrics_alerts_dropped(1);
-        log_error("alert: %s for monitor %lld dropped: out of memory", a->kind,
-                  (long long)a->monitor_id);
+        give_up(&stack_item, "(out of memory)");
         return -1;
     }
-    it->outboxed = a->alert_id[0] != '\0';
+    it->outboxed = stack_item.outboxed;
     it->a.kind = a->kind;
     it->a.monitor_id = a->monitor_id;
     if (it->outboxed) {
