@@ -66,7 +66,7 @@ static json_t *config_view(const char *provider, const char *stored)
         goto out;
     v = json_object_get(config, "template");
     json_object_set_new(view, "template",
-                        json_is_string(v) ? json_string(json_string_value(v)) : json_null());
+                        json_is_string(v) || json_is_object(v) ? json_deep_copy(v) : json_null());
     if (strcmp(provider, "telegram") == 0) {
         v = json_object_get(config, "chat_id");
         if (json_is_string(v))
@@ -138,27 +138,85 @@ static int bool_field(json_t *obj, const char *key, json_t *errors)
     return json_is_true(v);
 }
 
-/* An alert template: a string of at most ALERT_TEMPLATE_MAX characters whose
- * placeholders are all known. Errors go to errors["template"]. */
-static const char *template_field(json_t *config, json_t *errors)
+/* The alert kinds a template may be given for, as the notifier names them. */
+static const char *const template_kinds[] = {"down", "up", "anomaly", "cert_expiry", "test"};
+
+static int template_kind_known(const char *kind)
+{
+    for (size_t i = 0; i < sizeof(template_kinds) / sizeof(template_kinds[0]); i++)
+        if (strcmp(kind, template_kinds[i]) == 0)
+            return 1;
+    return 0;
+}
+
+/* One template text, obj[key]: a string of at most ALERT_TEMPLATE_MAX characters, not
+ * blank, whose placeholders are all known. Its errors go to errors[key]. */
+static int template_text_ok(json_t *obj, const char *key, json_t *errors)
 {
     char msg[1024];
-    const char *t;
     int ok;
+    const char *t =
+        jsonutil_string_field(obj, key, JSONUTIL_REQUIRED, ALERT_TEMPLATE_MAX, errors, &ok);
 
-    t = jsonutil_string_field(config, "template", JSONUTIL_OPTIONAL, ALERT_TEMPLATE_MAX, errors,
-                              &ok);
     if (!t)
-        return NULL;
-    if (t[0] == '\0') {
-        jsonutil_field_error(errors, "template", "This field may not be blank.");
-        return NULL;
-    }
+        return 0;
     if (alert_template_check(t, msg, sizeof(msg)) != 0) {
-        jsonutil_field_error(errors, "template", msg);
-        return NULL;
+        jsonutil_field_error(errors, key, msg);
+        return 0;
     }
-    return t;
+    return 1;
+}
+
+/* config.template (present and not null): one string for every kind of alert, or an
+ * object with a string per kind (null or absent: that kind's default message). Returns
+ * what to store (a new reference; JSON null when the object names no template), or
+ * NULL with the errors in errors["template"] (an object's prefixed with their kind). */
+static json_t *template_field(json_t *config, json_t *errors)
+{
+    json_t *v = json_object_get(config, "template"), *kind_errors, *stored, *t;
+    const char *kind;
+    char msg[1100];
+
+    if (!json_is_object(v))
+        return template_text_ok(config, "template", errors) ? json_incref(v) : NULL;
+    kind_errors = json_object();
+    stored = json_object();
+    if (!kind_errors || !stored)
+        goto fail;
+    json_object_foreach(v, kind, t)
+    {
+        if (!template_kind_known(kind)) {
+            snprintf(msg, sizeof(msg),
+                     "Unknown alert kind \"%.40s\": the kinds are down, up, anomaly, "
+                     "cert_expiry and test.",
+                     kind);
+            jsonutil_field_error(errors, "template", msg);
+        } else if (!json_is_null(t) && template_text_ok(v, kind, kind_errors)) {
+            json_object_set(stored, kind, t);
+        }
+    }
+    json_object_foreach(kind_errors, kind, t)
+    {
+        json_t *m;
+        size_t i;
+        json_array_foreach(t, i, m)
+        {
+            snprintf(msg, sizeof(msg), "%s: %s", kind, json_string_value(m));
+            jsonutil_field_error(errors, "template", msg);
+        }
+    }
+    if (json_object_get(errors, "template"))
+        goto fail;
+    json_decref(kind_errors);
+    if (json_object_size(stored) == 0) {
+        json_decref(stored);
+        return json_null();
+    }
+    return stored;
+fail:
+    json_decref(kind_errors);
+    json_decref(stored);
+    return NULL;
 }
 
 /* A webhook URL, checked as monitor URLs are: http or https, at most 2048 characters,
@@ -366,8 +424,8 @@ static json_t *config_for_create(const char *provider, json_t *config, json_t *c
                                  struct channel_new *c)
 {
     json_t *stored = json_object();
-    const char *key, *t, *url = NULL, *secret = NULL;
-    json_t *v;
+    const char *key, *url = NULL, *secret = NULL;
+    json_t *v, *tmpl;
     int ok, webhook = strcmp(provider, "webhook") == 0;
 
     json_object_foreach(config, key, v)
@@ -376,9 +434,12 @@ static json_t *config_for_create(const char *provider, json_t *config, json_t *c
             !(webhook && (strcmp(key, "url") == 0 || strcmp(key, "secret") == 0)))
             config_error(config_errors, key, "Unknown field.");
     }
-    t = template_field(config, config_errors);
-    if (t)
-        json_object_set_new(stored, "template", json_string(t));
+    v = json_object_get(config, "template");
+    if (v && !json_is_null(v) && (tmpl = template_field(config, config_errors)) != NULL) {
+        if (!json_is_null(tmpl))
+            json_object_set(stored, "template", tmpl);
+        json_decref(tmpl);
+    }
     if (webhook) {
         url = jsonutil_string_field(config, "url", JSONUTIL_REQUIRED, URL_MAX_CHARS, config_errors,
                                     &ok);
@@ -473,11 +534,12 @@ void channels_update(struct api_request *r)
     static const char sql[] =
         "UPDATE notification_channels SET name = COALESCE($3, name),"
         " is_active = COALESCE($4::boolean, is_active),"
-        " config = CASE $5 WHEN 'set' THEN jsonb_set(config, '{template}', to_jsonb($6::text))"
+        " config = CASE $5 WHEN 'set' THEN jsonb_set(config, '{template}', $6::jsonb)"
         "  WHEN 'clear' THEN config - 'template' ELSE config END,"
         " updated_at = now() WHERE id = $1 AND user_id = $2 RETURNING " CHANNEL_COLUMNS;
-    json_t *body, *errors = NULL, *config_errors = NULL, *config;
-    const char *name, *tpl = NULL, *tpl_op = "keep";
+    json_t *body, *errors = NULL, *config_errors = NULL, *config, *tmpl = NULL;
+    const char *name, *tpl_op = "keep";
+    char *tpl = NULL;
     struct ids ids;
     PGresult *res = NULL;
     enum db_status st;
@@ -510,12 +572,17 @@ void channels_update(struct api_request *r)
                              "Only the template can be changed; create a new channel instead.");
         }
         v = json_object_get(config, "template");
-        if (json_is_null(v)) {
-            tpl_op = "clear"; /* back to the notifier's default text */
-        } else if (v) {
-            tpl = template_field(config, config_errors);
-            if (tpl)
-                tpl_op = "set";
+        if (v && !json_is_null(v))
+            tmpl = template_field(config, config_errors);
+        if (json_is_null(v) || json_is_null(tmpl)) {
+            tpl_op = "clear"; /* back to the notifier's default texts */
+        } else if (tmpl) {
+            tpl = jsonutil_dump(tmpl);
+            if (!tpl) {
+                api_reply_detail(r, 500, "Internal server error.");
+                goto out;
+            }
+            tpl_op = "set";
         }
     }
     attach_config_errors(errors, config_errors);
@@ -540,6 +607,8 @@ void channels_update(struct api_request *r)
         reply_channel(r, 200, res);
 out:
     PQclear(res);
+    free(tpl);
+    json_decref(tmpl);
     json_decref(config_errors);
     json_decref(errors);
 }

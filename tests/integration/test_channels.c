@@ -515,6 +515,80 @@ static void test_patch(void **state)
     api_stop_clean(api);
 }
 
+/* A template per alert kind: an object of strings (null: that kind's default), each
+ * checked like a single template; what is left is stored and shown as sent. */
+static void test_template_per_kind(void **state)
+{
+    struct api *api = api_start(NULL);
+    struct user u = new_user(api, "perkind");
+    struct http_resp r;
+    char *path, cid[24];
+    long long id = create_ok(api, u.token,
+                             "{\"provider\":\"console\",\"name\":\"c\",\"config\":"
+                             "{\"template\":{\"down\":\"D {{monitor}} {{since}}\",\"up\":null}}}");
+
+    snprintf(cid, sizeof(cid), "%lld", id);
+    path = path_of(id, "/");
+    http_get(api, path, u.token, &r);
+    expect_status(&r, 200);
+    expect_json_str(&r, "config.template.down", "D {{monitor}} {{since}}");
+    assert_null(resp_get(&r, "config.template.up")); /* null: the default, not stored */
+    http_resp_free(&r);
+
+    http_send(api, "PATCH", path, u.token,
+              "{\"config\":{\"template\":{\"up\":\"U {{duration}}\","
+              "\"cert_expiry\":\"C {{expires}} {{days_left}}\"}}}",
+              NULL, &r);
+    expect_status(&r, 200);
+    expect_json_str(&r, "config.template.up", "U {{duration}}");
+    expect_json_str(&r, "config.template.cert_expiry", "C {{expires}} {{days_left}}");
+    assert_null(resp_get(&r, "config.template.down")); /* the object replaces the old one */
+    http_resp_free(&r);
+    {
+        char *stored = db_scalar("SELECT config->'template' #>> '{}' FROM notification_channels"
+                                 " WHERE id = $1 AND jsonb_typeof(config->'template') = 'object'",
+                                 cid, NULL);
+        assert_non_null(stored);
+        free(stored);
+    }
+
+    /* Every kind's errors, named by kind; nothing changes. */
+    static const struct {
+        const char *body, *needle;
+    } bad[] = {
+        {"{\"config\":{\"template\":{\"down\":\"{{foo}}\"}}}", "down: Unknown placeholder"},
+        {"{\"config\":{\"template\":{\"up\":\"\"}}}", "up: This field may not be blank."},
+        {"{\"config\":{\"template\":{\"test\":5}}}", "test: Not a valid string."},
+        {"{\"config\":{\"template\":{\"outage\":\"x\"}}}", "Unknown alert kind \\\"outage\\\""},
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        http_send(api, "PATCH", path, u.token, bad[i].body, NULL, &r);
+        if (r.status != 400 || !resp_get(&r, "config.template") || !strstr(r.body, bad[i].needle))
+            fail_msg("%s: expected 400 with \"%s\", got %ld: %s", bad[i].body, bad[i].needle,
+                     r.status, r.body);
+        http_resp_free(&r);
+    }
+    http_get(api, path, u.token, &r);
+    expect_json_str(&r, "config.template.up", "U {{duration}}");
+    http_resp_free(&r);
+
+    /* An object naming no template is the default for every kind; a string again applies to
+     * every kind. */
+    http_send(api, "PATCH", path, u.token, "{\"config\":{\"template\":{\"down\":null}}}", NULL, &r);
+    expect_status(&r, 200);
+    assert_true(json_is_null(resp_get(&r, "config.template")));
+    http_resp_free(&r);
+    http_send(api, "PATCH", path, u.token, "{\"config\":{\"template\":\"all {{kind}}\"}}", NULL,
+              &r);
+    expect_status(&r, 200);
+    expect_json_str(&r, "config.template", "all {{kind}}");
+    http_resp_free(&r);
+
+    free(path);
+    user_free(&u);
+    api_stop_clean(api);
+}
+
 /* ---- ownership ------------------------------------------------------------------------ */
 
 static void expect_not_found_everywhere(const struct api *api, const char *token, long long id)
@@ -789,6 +863,7 @@ int main(void)
         cmocka_unit_test_teardown(test_webhook_ssrf_guard, harness_test_teardown),
         cmocka_unit_test_teardown(test_create_validation, harness_test_teardown),
         cmocka_unit_test_teardown(test_patch, harness_test_teardown),
+        cmocka_unit_test_teardown(test_template_per_kind, harness_test_teardown),
         cmocka_unit_test_teardown(test_other_users_channel_is_not_found, harness_test_teardown),
         cmocka_unit_test_teardown(test_auth_and_methods, harness_test_teardown),
         cmocka_unit_test_teardown(test_delete, harness_test_teardown),

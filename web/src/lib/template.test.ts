@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ALERT_KINDS, DEFAULT_TEMPLATES, PLACEHOLDERS, formatAlertTime, renderTemplate, sampleValues } from './template';
+import { ALERT_KINDS, DEFAULT_TEMPLATES, PLACEHOLDERS, formatAlertTime, renderTemplate, sampleValues, templateFor, withKindTemplate } from './template';
 
 const now = new Date('2026-11-24T10:15:30.123Z');
 
@@ -57,5 +57,25 @@ describe('sampleValues and defaults', () => {
     expect(renderTemplate(DEFAULT_TEMPLATES.up, sampleValues('up', 'Shop', 'https://x', now)).text).toBe(
       '✅ UP · Shop\nhttps://x\nDown for 42m 0s (since 2026-11-24 09:33:30 UTC)\nRecovered 2026-11-24 10:15:30 UTC',
     );
+  });
+});
+
+describe('templates per kind', () => {
+  it('reads a channel\'s text for a kind: a single string for all, an object per kind', () => {
+    expect(templateFor('all {{kind}}', 'up')).toBe('all {{kind}}');
+    expect(templateFor({ down: 'D' }, 'down')).toBe('D');
+    expect(templateFor({ down: 'D' }, 'up')).toBeNull();
+    expect(templateFor(null, 'down')).toBeNull();
+    expect(templateFor('', 'down')).toBeNull();
+  });
+  it('changing one kind leaves the others as they were', () => {
+    expect(withKindTemplate(null, 'down', 'D')).toEqual({ down: 'D' });
+    expect(withKindTemplate({ down: 'D', up: 'U' }, 'up', 'U2')).toEqual({ down: 'D', up: 'U2' });
+    // A single string kept every kind's text: it stays for the kinds not edited.
+    expect(withKindTemplate('S', 'down', 'D')).toEqual({ down: 'D', up: 'S', anomaly: 'S', cert_expiry: 'S', test: 'S' });
+  });
+  it('back to the default: the kind goes, and no kind left means no template', () => {
+    expect(withKindTemplate({ down: 'D', up: 'U' }, 'down', null)).toEqual({ up: 'U' });
+    expect(withKindTemplate({ down: 'D' }, 'down', null)).toBeNull();
   });
 });

@@ -92,6 +92,28 @@ export const DEFAULT_TEMPLATES: Record<AlertKind, string> = {
   test: '🔔 StatusHawk test\nThis channel is connected: alerts for your monitors arrive here.\nSent {{time}}',
 };
 
+/** A channel's stored template: one string for every kind, one per kind, or none. */
+export type StoredTemplate = string | Partial<Record<AlertKind, string>> | null | undefined;
+
+/** The channel's own text for `kind`, or null when that kind sends the default message. */
+export function templateFor(stored: StoredTemplate, kind: AlertKind): string | null {
+  const t = typeof stored === 'string' ? stored : stored && typeof stored === 'object' ? stored[kind] : null;
+  return typeof t === 'string' && t ? t : null;
+}
+
+/**
+ * The template to store once `kind` has `text` (null: back to its default). A single string stays
+ * in force for the other kinds, written out per kind; null when no kind has a text of its own.
+ */
+export function withKindTemplate(stored: StoredTemplate, kind: AlertKind, text: string | null): Partial<Record<AlertKind, string>> | null {
+  const next: Partial<Record<AlertKind, string>> = {};
+  for (const k of ALERT_KINDS) {
+    const t = k === kind ? text : templateFor(stored, k);
+    if (t) next[k] = t;
+  }
+  return Object.keys(next).length ? next : null;
+}
+
 export interface RenderResult {
   text: string;
   /** {{names}} that are not placeholders (shown as warnings, left as they are). */

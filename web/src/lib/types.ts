@@ -123,7 +123,8 @@ export interface Channel {
   name: string;
   created_at: string;
   is_active?: boolean;
-  config?: { template?: string | null; url?: string; chat_id?: string; [k: string]: unknown } | null;
+  /** template: one string for every kind of alert, or one per kind (a kind left out: its default). */
+  config?: { template?: string | Partial<Record<'down' | 'up' | 'anomaly' | 'cert_expiry' | 'test', string>> | null; url?: string; chat_id?: string; [k: string]: unknown } | null;
 }
 
 export type FieldErrors = Record<string, string[]>;

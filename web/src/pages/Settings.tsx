@@ -5,7 +5,7 @@ import { ApiError } from '../lib/api';
 import { useAuth } from '../lib/auth';
 import { useChannels, useMe, useTelegramLink } from '../lib/queries';
 import { useCreateChannel, useDeleteChannel, useTestChannel, useUpdateChannel } from '../lib/mutations';
-import { ALERT_KINDS, DEFAULT_TEMPLATES, PLACEHOLDERS, PLACEHOLDER_HELP, TELEGRAM_MAX, renderTemplate, sampleValues, TEMPLATE_MAX, type AlertKind } from '../lib/template';
+import { ALERT_KINDS, DEFAULT_TEMPLATES, PLACEHOLDERS, PLACEHOLDER_HELP, TELEGRAM_MAX, renderTemplate, sampleValues, TEMPLATE_MAX, templateFor, withKindTemplate, type AlertKind } from '../lib/template';
 import { formatDateTime } from '../lib/format';
 import type { Channel } from '../lib/types';
 import { Badge, Button, Card, CardHeader, EmptyState, ErrorBox, Field, Input, PageHeader, Segmented, Select, Skeleton, Textarea, cx } from '../components/ui';
@@ -236,12 +236,15 @@ function TemplateEditor() {
   const ref = useRef<HTMLTextAreaElement>(null);
   const channel = channels.find((c) => c.id === channelId) || channels[0];
 
-  // Load the chosen channel's template (or the default) unless the user is editing.
+  const stored = channel?.config?.template;
+  const kindLabel = kind.replace('_', ' ');
+  const custom = templateFor(stored, kind) !== null;
+
+  // Load the chosen channel's template for this kind (or the default) unless the user is editing.
   useEffect(() => {
     if (dirty) return;
-    const t = channel?.config?.template;
-    setText(typeof t === 'string' && t ? t : DEFAULT_TEMPLATES[kind]);
-  }, [channel?.id, channel?.config?.template, kind, dirty]);
+    setText(templateFor(stored, kind) ?? DEFAULT_TEMPLATES[kind]);
+  }, [channel?.id, stored, kind, dirty]);
 
   const preview = useMemo(() => renderTemplate(text, sampleValues(kind)), [text, kind]);
 
@@ -266,18 +269,25 @@ function TemplateEditor() {
   async function save(template: string | null) {
     if (!channel) return;
     try {
-      await update.mutateAsync({ id: channel.id, data: { config: { template } } });
+      await update.mutateAsync({ id: channel.id, data: { config: { template: withKindTemplate(stored, kind, template) } } });
       setDirty(false);
-      toast(template ? `Template saved for ${channel.name}` : `${channel.name} uses the default messages again`);
+      toast(template ? `${channel.name}: ${kindLabel} template saved` : `${channel.name}: ${kindLabel} alerts use the default message again`);
     } catch (e) {
       toast((e as Error).message, 'error');
     }
   }
 
+  function chooseKind(k: AlertKind) {
+    // Each kind has its own text: show the one chosen (unsaved edits of the other are dropped).
+    setKind(k);
+    setText(templateFor(stored, k) ?? DEFAULT_TEMPLATES[k]);
+    setDirty(false);
+  }
+
   const err = update.error instanceof ApiError ? update.error : null;
   return (
     <Card>
-      <CardHeader title="Alert template" sub="The message a channel sends; the preview updates as you type" />
+      <CardHeader title="Alert templates" sub="The message a channel sends for each kind of alert; the preview updates as you type" />
       <div className="grid gap-5 p-4 sm:p-5 lg:grid-cols-2">
         <div className="flex min-w-0 flex-col gap-3">
           <div className="flex flex-wrap items-end gap-3">
@@ -301,6 +311,12 @@ function TemplateEditor() {
                 </Select>
               )}
             </Field>
+          </div>
+          <div>
+            <p className="mb-1.5 text-sm font-medium text-fg">Alert kind</p>
+            <div className="overflow-x-auto">
+              <Segmented label="Alert kind" value={kind} options={ALERT_KINDS.map((k) => ({ value: k, label: k.replace('_', ' ') }))} onChange={chooseKind} />
+            </div>
           </div>
           <Field label="Template" error={err?.field('config.template') || err?.field('template') || err?.field('config')}>
             {(a) => (
@@ -341,7 +357,7 @@ function TemplateEditor() {
             </Button>
             <Button
               variant="ghost"
-              disabled={!channel}
+              disabled={!channel || !custom}
               onClick={() => {
                 setText(DEFAULT_TEMPLATES[kind]);
                 setDirty(false);
@@ -353,12 +369,7 @@ function TemplateEditor() {
           </div>
         </div>
         <div className="flex min-w-0 flex-col gap-3">
-          <div className="flex flex-wrap items-center justify-between gap-2">
-            <p className="text-sm font-medium text-fg">Preview</p>
-            <div className="overflow-x-auto">
-              <Segmented label="Preview alert kind" value={kind} options={ALERT_KINDS.map((k) => ({ value: k, label: k.replace('_', ' ') }))} onChange={setKind} />
-            </div>
-          </div>
+          <p className="text-sm font-medium text-fg">Preview</p>
           <div className="rounded-2xl bg-[#e6ebee] p-4 dark:bg-[#0e1621]">
             <div className="max-w-[92%] rounded-2xl rounded-tl-sm bg-white px-3.5 py-2.5 text-sm text-slate-900 shadow-sm dark:bg-[#182533] dark:text-slate-100">
               <p className="mb-1 text-xs font-semibold text-[#229ED9]">StatusHawk</p>
@@ -375,7 +386,10 @@ function TemplateEditor() {
           <p className={cx('text-xs', preview.text.length > TELEGRAM_MAX ? 'text-down' : 'text-muted')}>
             Template {text.length} / {TEMPLATE_MAX} characters · message {preview.text.length} / {TELEGRAM_MAX} (Telegram's limit; longer messages are cut).
           </p>
-          <p className="text-xs text-muted">One template per channel is used for every kind of alert; placeholders that do not apply to a kind are left empty.</p>
+          <p className="text-xs text-muted" data-testid="template-scope">
+            {channel && custom ? `${channel.name} sends this text for ${kindLabel} alerts.` : `${kindLabel[0].toUpperCase()}${kindLabel.slice(1)} alerts${channel ? ` of ${channel.name}` : ''} use the default message (shown as a template to start from).`}{' '}
+            Each kind of alert has its own template; placeholders that do not apply to a kind are left empty.
+          </p>
         </div>
       </div>
     </Card>
