@@ -200,8 +200,37 @@ static size_t on_body(char *data, size_t size, size_t n, void *arg)
     return size * n;
 }
 
+/* The peer certificate is read during the handshake, from OpenSSL's verify callback, so
+ * its expiry is known even when verification then fails (an expired or self-signed
+ * certificate). libcurl (OpenSSL backend) makes an SSL_CTX per connection and hands it
+ * to on_ssl_ctx before the handshake: the transfer rides in its app data, and the
+ * callback keeps libcurl's verify mode. Only the first connection's certificate counts —
+ * the monitored URL's own host, not a redirect's. */
+static int on_verify(int preverify_ok, X509_STORE_CTX *store)
+{
+    SSL *ssl = X509_STORE_CTX_get_ex_data(store, SSL_get_ex_data_X509_STORE_CTX_idx());
+    struct xfer *x = ssl ? SSL_CTX_get_app_data(SSL_get_SSL_CTX(ssl)) : NULL;
+
+    if (x && !x->cert_seen && X509_STORE_CTX_get_error_depth(store) == 0) {
+        x->cert_seen = 1;
+        x->check->result.cert_not_after_ms =
+            cert_not_after_ms(X509_STORE_CTX_get_current_cert(store));
+    }
+    return preverify_ok;
+}
+
+static CURLcode on_ssl_ctx(CURL *easy, void *ssl_ctx, void *arg)
+{
+    SSL_CTX *ctx = ssl_ctx;
+
+    SSL_CTX_set_app_data(ctx, arg);
+    SSL_CTX_set_verify(ctx, SSL_CTX_get_verify_mode(ctx), on_verify);
+    return CURLE_OK;
+}
+
 /* The first header line arrives after the TLS handshake, while the connection is still
- * open: the moment to read the peer certificate (it is gone once the transfer ends). */
+ * open: the certificate of a resumed session (no verification ran) is read here (it is
+ * gone once the transfer ends). */
 static size_t on_header(char *data, size_t size, size_t n, void *arg)
 {
     struct xfer *x = arg;
@@ -451,6 +480,10 @@ void probe_http_start(struct probe_http *ph, struct check *c)
     curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, spec->verify_tls ? 2L : 0L);
     if (ph->cfg->ca_bundle[0])
         curl_easy_setopt(e, CURLOPT_CAINFO, ph->cfg->ca_bundle);
+    if (x->is_https) {
+        curl_easy_setopt(e, CURLOPT_SSL_CTX_FUNCTION, on_ssl_ctx);
+        curl_easy_setopt(e, CURLOPT_SSL_CTX_DATA, x);
+    }
     /* A proxy from the environment would make the guard check the proxy, not the
      * target; checks go direct. */
     curl_easy_setopt(e, CURLOPT_PROXY, "");
