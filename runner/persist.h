@@ -5,8 +5,10 @@
  *
  *   - locks the batch's monitors in id order (two runners never deadlock on them),
  *   - inserts the results (and the anomalies flagged among them),
- *   - sets last_checked_at, the confirmed status (only where it differs and the monitor
- *     is still active), cert_expires_at and cert_alert_level,
+ *   - sets last_checked_at, the confirmed status (only where it differs, the monitor is
+ *     still active, and no later check is written already: a check that finished late —
+ *     another runner's, overlapping — cannot undo a newer transition), cert_expires_at
+ *     and cert_alert_level,
  *   - opens or closes incidents for the status changes it made,
  *   - writes the alerts those changes call for (transitions, certificate levels) to the
  *     alert outbox and returns them (outbox.h), and deletes the outbox rows of the alerts

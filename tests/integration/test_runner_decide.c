@@ -164,6 +164,60 @@ static void churn_until(const long long *ids, const char *status, int timeout_ms
     }
 }
 
+/* A check that finishes late cannot undo a newer transition: a slow success started
+ * before the target failed is written after another check's confirmed DOWN, and must not
+ * turn the monitor UP again (which would alert UP, then DOWN a second time). */
+static void test_late_result_cannot_undo_a_transition(void **state)
+{
+    struct target *t = target_http_start();
+    struct target_route ok = {.status = 200}, bad = {.status = 500};
+    struct target_route slow_ok = {.status = 200, .delays_ms = {2500}, .ndelays = 1};
+    char *url = target_url(t, "/late");
+    long long id = rh_monitor(
+        &(struct mon_opts){.url = url, .interval = 60, .retries = 0, .timeout_ms = 5000});
+    struct runner_proc *a, *b;
+    long long hits;
+
+    target_route(t, "/late", &ok);
+    a = runner_start(NULL);
+    b = runner_start(NULL);
+    WAIT_FOR(rh_status_is(id, "UP"), WAIT_MS, "monitor not UP");
+
+    /* A slow success is in flight ... */
+    target_route(t, "/late", &slow_ok);
+    hits = target_hits(t, "/late");
+    make_due(id);
+    WAIT_FOR(target_hits(t, "/late") > hits, WAIT_MS, "the slow check did not start");
+    /* ... while the target fails and another check confirms DOWN. */
+    target_route(t, "/late", &bad);
+    while (!rh_status_is(id, "DOWN")) {
+        make_due(id);
+        sleep_ms(100);
+        if (rh_results_where(id, "NOT is_up") > 20)
+            fail_msg("monitor %lld never DOWN", id);
+    }
+    /* The slow success arrives and is written, late. */
+    WAIT_FOR(rh_results_where(id, "is_up AND response_time_ms >= 2400") == 1, WAIT_MS,
+             "the slow check was not written");
+    make_due(id);
+    WAIT_FOR(rh_results_where(id, "NOT is_up") >= 2, WAIT_MS, "no check after the slow one");
+    sleep_ms(500);
+
+    assert_true(rh_status_is(id, "DOWN"));
+    assert_int_equal(rh_alert_count("down", id), 1);
+    assert_int_equal(rh_alert_count("up", id), 0);
+    assert_int_equal(count_sql("SELECT count(*) FROM incidents WHERE monitor_id = $1"
+                               " AND resolved_at IS NULL",
+                               id),
+                     1);
+    assert_int_equal(count_sql("SELECT count(*) FROM incidents WHERE monitor_id = $1", id), 1);
+
+    runner_stop_clean(a);
+    runner_stop_clean(b);
+    free(url);
+    target_stop(t);
+}
+
 static void test_two_runners_alert_once(void **state)
 {
     struct target *t = target_http_start();
@@ -217,6 +271,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_confirmation_and_incident, rh_test_setup,
                                         rh_test_teardown),
         cmocka_unit_test_setup_teardown(test_pending_needs_confirmation, rh_test_setup,
+                                        rh_test_teardown),
+        cmocka_unit_test_setup_teardown(test_late_result_cannot_undo_a_transition, rh_test_setup,
                                         rh_test_teardown),
         cmocka_unit_test_setup_teardown(test_two_runners_alert_once, rh_test_setup,
                                         rh_test_teardown),
