@@ -33,32 +33,7 @@ BUILD_DIR="$ROOT/build-bench"
 
 sh_require_packages "${SH_BUILD_PACKAGES[@]}" "${SH_SERVICE_PACKAGES[@]}" curl wrk "nginx-light|nginx"
 
-# ----------------------------------------------------------------------------------------
-TMP=""
-PG_DIR=""
-REDIS_DIR=""
-REDIS_PORT=""
-API_PID=""
-NGINX_PID=""
-
-# shellcheck disable=SC2317  # invoked through trap
-cleanup() {
-    local rc=$?
-    set +e
-    trap - EXIT INT TERM
-    [[ -n $NGINX_PID ]] && sh_stop_pid "$NGINX_PID" 10 nginx
-    [[ -n $API_PID ]] && sh_stop_pid "$API_PID" 30 statushawk-api
-    [[ -n $REDIS_DIR ]] && sh_redis_stop "$REDIS_DIR" "$REDIS_PORT" ephemeral
-    [[ -n $PG_DIR ]] && sh_pg_stop "$PG_DIR"
-    [[ -n $TMP && -d $TMP ]] && rm -rf "$TMP"
-    exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/statushawk-bench.XXXXXX")
-chmod 755 "$TMP" # the postgres user (when we are root) must traverse it
+bench_init statushawk-bench
 
 # ----------------------------------------------------------------------------------------
 sh_log "building statushawk-api (RelWithDebInfo) in build-bench/"
@@ -67,11 +42,6 @@ if [[ ! -f $BUILD_DIR/CMakeCache.txt ]]; then
 fi
 cmake --build "$BUILD_DIR" -j2 --target statushawk-api >/dev/null || sh_die "build failed"
 API_BIN="$BUILD_DIR/api/statushawk-api"
-
-PG_PORT=$(sh_free_port)
-REDIS_PORT=$(sh_free_port "$PG_PORT")
-API_PORT=$(sh_free_port "$PG_PORT" "$REDIS_PORT")
-NGINX_PORT=$(sh_free_port "$PG_PORT" "$REDIS_PORT" "$API_PORT")
 
 bench_start_stack statushawk_bench "$API_BIN"
 
@@ -84,6 +54,7 @@ sh_log "signed up and logged in $EMAIL; /me answers 200"
 
 # ----------------------------------------------------------------------------------------
 # nginx: the reference for what this machine can do with an HTTP server doing nothing.
+NGINX_PORT=$(sh_free_port "$PG_PORT" "$REDIS_PORT" "$API_PORT")
 bench_start_nginx "$TMP/nginx" "$NGINX_PORT" "$API_THREADS"
 
 # ----------------------------------------------------------------------------------------
@@ -142,7 +113,7 @@ fi
 
 mkdir -p "$ROOT/bench/out"
 {
-    printf 'date: %s\ncommit: %s\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)"
+    bench_stamp
     report
     echo
     echo "--- wrk api"

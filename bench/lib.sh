@@ -1,11 +1,86 @@
 # shellcheck shell=bash
-# bench/lib.sh — what the HTTP benchmarks share; sourced after scripts/lib.sh.
+# bench/lib.sh — what the benchmarks share; sourced after scripts/lib.sh, with ROOT set to
+# the checkout.
+#
+#   bench_init NAME                  the temp dir $TMP and the traps that clean up on exit
+#   bench_start_pg_redis MODE [DB]   a throwaway PostgreSQL and Redis on free loopback ports
+#   bench_start_stack DB API_BIN     the above, migrated, and statushawk-api
+#   bench_start_nginx DIR PORT WORKERS [PROFILE]   nginx doing nothing, the reference
+#   bench_user_token                 a user signed up and logged in through the api
+#   bench_parse_wrk, bench_to_ms     reading wrk's output
+#   bench_stamp                      the date and commit atop a report in bench/out/
+#
+# The functions below record what they start in these variables and bench_cleanup stops
+# it; a benchmark adds the processes it starts itself to BENCH_PIDS.
+TMP=""
+PG_DIR=""
+PG_PORT=""
+REDIS_DIR=""
+REDIS_PORT=""
+API_PID=""
+NGINX_PID=""
+BENCH_PIDS=()
 
-# bench_start_nginx DIR PORT WORKERS: starts nginx answering `return 200 "ok"` on
+# bench_cleanup: the EXIT trap set by bench_init. Stops what was started — BENCH_PIDS in
+# their order, nginx, the api, Redis, PostgreSQL — removes $TMP and exits with the status
+# the script was leaving with.
+# shellcheck disable=SC2317  # invoked through trap
+bench_cleanup() {
+    local rc=$? pid
+    set +e
+    trap - EXIT INT TERM
+    for pid in "${BENCH_PIDS[@]}"; do sh_stop_pid "$pid" 30 "pid $pid"; done
+    [[ -n $NGINX_PID ]] && sh_stop_pid "$NGINX_PID" 10 nginx
+    [[ -n $API_PID ]] && sh_stop_pid "$API_PID" 30 statushawk-api
+    [[ -n $REDIS_DIR ]] && sh_redis_stop "$REDIS_DIR" "$REDIS_PORT" ephemeral
+    [[ -n $PG_DIR ]] && sh_pg_stop "$PG_DIR"
+    [[ -n $TMP && -d $TMP ]] && rm -rf "$TMP"
+    exit "$rc"
+}
+
+# bench_init NAME: installs bench_cleanup on EXIT (INT and TERM exit 130 and 143, so it
+# runs then too) and creates TMP, a new ${TMPDIR:-/tmp}/NAME.XXXXXX.
+bench_init() {
+    trap bench_cleanup EXIT
+    trap 'exit 130' INT
+    trap 'exit 143' TERM
+    TMP=$(mktemp -d "${TMPDIR:-/tmp}/$1.XXXXXX")
+    chmod 755 "$TMP" # the postgres user (when we are root) must traverse it
+}
+
+# bench_start_pg_redis MODE [DB]: a throwaway PostgreSQL with database DB when given, and an
+# ephemeral Redis, both under $TMP on free loopback ports; waits until both answer. MODE
+# goes to sh_pg_init: "test" turns fsync off; the notifier benches pass "bench", which
+# sh_pg_init does not name, so PostgreSQL keeps its durable defaults there. Sets PG_DIR,
+# PG_PORT, REDIS_DIR and REDIS_PORT.
+bench_start_pg_redis() {
+    local mode=$1 db=${2:-}
+    PG_PORT=$(sh_free_port)
+    REDIS_PORT=$(sh_free_port "$PG_PORT")
+    PG_DIR="$TMP/pg"
+    sh_pg_init "$PG_DIR" "$mode" >/dev/null
+    sh_pg_start "$PG_DIR" "$PG_PORT" "$TMP/postgres.log"
+    sh_pg_wait_ready "$PG_PORT" 60 || sh_die "PostgreSQL did not become ready"
+    [[ -z $db ]] || sh_psql "$PG_DIR" "$PG_PORT" postgres "CREATE DATABASE $db" >/dev/null
+    REDIS_DIR="$TMP/redis"
+    sh_redis_start "$REDIS_DIR" "$REDIS_PORT" ephemeral "$TMP/redis.log"
+    sh_redis_wait_ready "$REDIS_PORT" 30 || sh_die "Redis did not become ready"
+}
+
+# bench_start_nginx DIR PORT WORKERS [PROFILE]: starts nginx answering `return 200 "ok"` on
 # 127.0.0.1:PORT, the reference for what this machine can do with an HTTP server doing
-# nothing. Sets NGINX_PID and NGINX (its base URL); the caller stops it.
+# nothing. PROFILE "keepalive" (the default) suits wrk's kept-alive connections; "close"
+# suits the runner's new connection per check, thousands at once: more connections and
+# open files per worker and a longer listen backlog. Sets NGINX_PID and NGINX (its base URL);
+# bench_cleanup stops it.
 bench_start_nginx() {
-    local ng=$1 port=$2 workers=$3 nginx_v
+    local ng=$1 port=$2 workers=$3 profile=${4:-keepalive} nginx_v
+    local connections=4096 listen="127.0.0.1:$port"
+    case $profile in
+        keepalive) ;;
+        close) connections=16384 listen+=" backlog=8192" ;;
+        *) sh_die "bench_start_nginx: unknown profile '$profile'" ;;
+    esac
     mkdir -p "$ng"
     nginx_v=$(nginx -V 2>&1)
     {
@@ -13,10 +88,11 @@ bench_start_nginx() {
             if getent group nogroup >/dev/null; then echo 'user nobody nogroup;'; else echo 'user nobody nobody;'; fi
         fi
         echo "worker_processes $workers;"
+        if [[ $profile == close ]]; then echo 'worker_rlimit_nofile 65536;'; fi
         echo "pid $ng/nginx.pid;"
         echo "error_log $ng/error.log warn;"
         echo 'daemon off;'
-        echo 'events { worker_connections 4096; }'
+        echo "events { worker_connections $connections; }"
         echo 'http {'
         echo '    access_log off;'
         echo "    client_body_temp_path $ng/client_body;"
@@ -24,9 +100,9 @@ bench_start_nginx() {
         for m in fastcgi uwsgi scgi; do
             [[ $nginx_v == *"--without-http_${m}_module"* ]] || echo "    ${m}_temp_path $ng/$m;"
         done
-        echo '    keepalive_requests 1000000;'
+        if [[ $profile == keepalive ]]; then echo '    keepalive_requests 1000000;'; fi
         echo '    server {'
-        echo "        listen 127.0.0.1:$port;"
+        echo "        listen $listen;"
         echo '        location / { default_type text/plain; return 200 "ok"; }'
         echo '    }'
         echo '}'
@@ -40,6 +116,12 @@ bench_start_nginx() {
         sh_die "nginx did not start"
     fi
     sh_log "nginx ready on $NGINX (pid $NGINX_PID, $workers workers)"
+}
+
+# bench_stamp: the date (UTC) and commit lines at the top of a report saved in bench/out/.
+bench_stamp() {
+    printf 'date: %s\ncommit: %s\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" \
+        "$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)"
 }
 
 # bench_to_ms LATENCY: wrk's latency (812.00us, 3.21ms, 1.02s, 2.00m) in milliseconds.
@@ -72,20 +154,13 @@ bench_parse_wrk() {
     R[$name.out]=$out
 }
 
-# bench_start_stack DB API_BIN: a throwaway PostgreSQL on $PG_PORT (database DB) and Redis
-# on $REDIS_PORT under $TMP, migrated, and statushawk-api on $API_PORT with $API_THREADS
-# threads. Exports the api's environment; sets PG_DIR, REDIS_DIR (for the caller's
-# cleanup), API_PID and API (its base URL).
+# bench_start_stack DB API_BIN: bench_start_pg_redis (test mode) with database DB, migrated,
+# and statushawk-api with $API_THREADS threads on a free loopback port. Exports the api's
+# environment; sets API_PORT, API_PID and API (its base URL).
 bench_start_stack() {
     local db=$1 api_bin=$2
-    PG_DIR="$TMP/pg"
-    sh_pg_init "$PG_DIR" test
-    sh_pg_start "$PG_DIR" "$PG_PORT" "$TMP/postgres.log"
-    sh_pg_wait_ready "$PG_PORT" 60 || sh_die "PostgreSQL did not become ready"
-    sh_psql "$PG_DIR" "$PG_PORT" postgres "CREATE DATABASE $db" >/dev/null
-    REDIS_DIR="$TMP/redis"
-    sh_redis_start "$REDIS_DIR" "$REDIS_PORT" ephemeral "$TMP/redis.log"
-    sh_redis_wait_ready "$REDIS_PORT" 30 || sh_die "Redis did not become ready"
+    bench_start_pg_redis test "$db"
+    API_PORT=$(sh_free_port "$PG_PORT" "$REDIS_PORT")
 
     export DATABASE_URL="postgresql://postgres@127.0.0.1:$PG_PORT/$db"
     export REDIS_URL="redis://127.0.0.1:$REDIS_PORT/0"

@@ -16,42 +16,19 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
 SH_LOG_TAG="bench"
 # shellcheck source=scripts/lib.sh
 . "$ROOT/scripts/lib.sh"
+# shellcheck source=bench/lib.sh
+. "$ROOT/bench/lib.sh"
 
 BUILD_DIR="$ROOT/build-notifier-bench"
 sh_require_packages "${SH_BUILD_PACKAGES[@]}" "${SH_SERVICE_PACKAGES[@]}"
-
-TMP=""
-PG_DIR=""
-REDIS_DIR=""
-REDIS_PORT=""
-cleanup() {
-    local rc=$?
-    set +e
-    [[ -n $REDIS_DIR ]] && sh_redis_stop "$REDIS_DIR" "$REDIS_PORT" ephemeral
-    [[ -n $PG_DIR ]] && sh_pg_stop "$PG_DIR"
-    [[ -n $TMP && -d $TMP ]] && rm -rf "$TMP"
-    exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
 
 sh_log "building in build-notifier-bench/"
 cmake -S "$ROOT" -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build "$BUILD_DIR" -j2 --target statushawk-api statushawk-runner statushawk-notifier \
     notifier_e2e_bench >/dev/null
 
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/statushawk-bench-e2e.XXXXXX")
-chmod 755 "$TMP"
-PG_PORT=$(sh_free_port)
-REDIS_PORT=$(sh_free_port "$PG_PORT")
-PG_DIR="$TMP/pg"
-sh_pg_init "$PG_DIR" bench >/dev/null
-sh_pg_start "$PG_DIR" "$PG_PORT" "$TMP/postgres.log"
-sh_pg_wait_ready "$PG_PORT" 60 || sh_die "PostgreSQL did not become ready"
-REDIS_DIR="$TMP/redis"
-sh_redis_start "$REDIS_DIR" "$REDIS_PORT" ephemeral "$TMP/redis.log"
-sh_redis_wait_ready "$REDIS_PORT" 30 || sh_die "Redis did not become ready"
+bench_init statushawk-bench-e2e
+bench_start_pg_redis bench
 
 export TEST_PG_URL="postgresql://postgres@127.0.0.1:$PG_PORT/postgres"
 export TEST_REDIS_URL="redis://127.0.0.1:$REDIS_PORT/0"

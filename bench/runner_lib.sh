@@ -2,95 +2,46 @@
 # Shared parts of the runner benchmarks (bench/runner_throughput.sh, bench/runner_scale.sh):
 # a RelWithDebInfo build in build-bench-runner/, a throwaway PostgreSQL and Redis, a local
 # nginx answering `return 200`, monitors made with SQL, the Redis schedule loaded in one
-# pipe, and readers for the runner's /metrics. Source it after scripts/lib.sh; call
-# rb_cleanup from the EXIT trap.
+# pipe, and readers for the runner's /metrics. Source it after scripts/lib.sh; it sources
+# bench/lib.sh, whose EXIT trap (installed by rb_setup) stops everything started, including
+# the processes a benchmark adds to BENCH_PIDS.
 
-RB_TMP=""
-RB_PG_DIR=""
-RB_REDIS_DIR=""
-RB_REDIS_PORT=""
-RB_NGINX_PID=""
-RB_PIDS=()
+# shellcheck source=bench/lib.sh
+. "$ROOT/bench/lib.sh"
 
-# rb_cleanup: stops everything this file started (processes in RB_PIDS first).
-rb_cleanup() {
-    local pid
-    for pid in "${RB_PIDS[@]}"; do sh_stop_pid "$pid" 30 "pid $pid"; done
-    [[ -n $RB_NGINX_PID ]] && sh_stop_pid "$RB_NGINX_PID" 10 nginx
-    [[ -n $RB_REDIS_DIR ]] && sh_redis_stop "$RB_REDIS_DIR" "$RB_REDIS_PORT" ephemeral
-    [[ -n $RB_PG_DIR ]] && sh_pg_stop "$RB_PG_DIR"
-    [[ -n $RB_TMP && -d $RB_TMP ]] && rm -rf "$RB_TMP"
-    return 0
-}
-
-# rb_setup: build, temp dir, PostgreSQL, Redis, migrations; exports DATABASE_URL, REDIS_URL.
+# rb_setup: packages, temp dir and traps, build, PostgreSQL, Redis, migrations; sets API_BIN
+# and RUNNER_BIN, exports DATABASE_URL and REDIS_URL.
 rb_setup() {
     local build="$ROOT/build-bench-runner"
     sh_require_packages "${SH_BUILD_PACKAGES[@]}" "${SH_SERVICE_PACKAGES[@]}" curl wrk "nginx-light|nginx"
-    RB_TMP=$(mktemp -d "${TMPDIR:-/tmp}/statushawk-bench-runner.XXXXXX")
-    chmod 755 "$RB_TMP"
+    bench_init statushawk-bench-runner
     sh_log "building statushawk-api and statushawk-runner (RelWithDebInfo) in build-bench-runner/"
     if [[ ! -f $build/CMakeCache.txt ]]; then
         cmake -S "$ROOT" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSTATUSHAWK_TESTS=OFF >/dev/null
     fi
     cmake --build "$build" -j2 --target statushawk-api statushawk-runner >/dev/null || sh_die "build failed"
     API_BIN="$build/api/statushawk-api"
+    # shellcheck disable=SC2034  # used by the scripts that source this file
     RUNNER_BIN="$build/runner/statushawk-runner"
 
-    local pg_port
-    pg_port=$(sh_free_port)
-    RB_REDIS_PORT=$(sh_free_port "$pg_port")
-    RB_PG_DIR="$RB_TMP/pg"
-    sh_pg_init "$RB_PG_DIR" test
-    sh_pg_start "$RB_PG_DIR" "$pg_port" "$RB_TMP/postgres.log"
-    sh_pg_wait_ready "$pg_port" 60 || sh_die "PostgreSQL did not become ready"
-    sh_psql "$RB_PG_DIR" "$pg_port" postgres "CREATE DATABASE statushawk_bench" >/dev/null
-    RB_REDIS_DIR="$RB_TMP/redis"
-    sh_redis_start "$RB_REDIS_DIR" "$RB_REDIS_PORT" ephemeral "$RB_TMP/redis.log"
-    sh_redis_wait_ready "$RB_REDIS_PORT" 30 || sh_die "Redis did not become ready"
-    export DATABASE_URL="postgresql://postgres@127.0.0.1:$pg_port/statushawk_bench"
-    export REDIS_URL="redis://127.0.0.1:$RB_REDIS_PORT/0"
+    bench_start_pg_redis test statushawk_bench
+    export DATABASE_URL="postgresql://postgres@127.0.0.1:$PG_PORT/statushawk_bench"
+    export REDIS_URL="redis://127.0.0.1:$REDIS_PORT/0"
     export LOG_LEVEL=${LOG_LEVEL:-warn}
-    "$API_BIN" migrate >"$RB_TMP/migrate.log" 2>&1 || { cat "$RB_TMP/migrate.log" >&2; sh_die "migrate failed"; }
+    "$API_BIN" migrate >"$TMP/migrate.log" 2>&1 || { cat "$TMP/migrate.log" >&2; sh_die "migrate failed"; }
 }
 
 # rb_psql SQL: runs SQL on the bench database, unaligned tuples only.
 rb_psql() { psql "$DATABASE_URL" -X -q -A -t -v ON_ERROR_STOP=1 -c "$1"; }
 
-# rb_nginx WORKERS: starts nginx on a free port; sets NGINX_URL.
+# rb_nginx WORKERS: bench_start_nginx on a free port, tuned for a new connection per
+# check; sets NGINX_URL.
 rb_nginx() {
-    local workers=$1 ng="$RB_TMP/nginx" port v
+    local port
     port=$(sh_free_port)
-    mkdir -p "$ng"
-    v=$(nginx -V 2>&1)
-    {
-        if sh_is_root; then
-            if getent group nogroup >/dev/null; then echo 'user nobody nogroup;'; else echo 'user nobody nobody;'; fi
-        fi
-        echo "worker_processes $workers;"
-        echo "worker_rlimit_nofile 65536;"
-        echo "pid $ng/nginx.pid;"
-        echo "error_log $ng/error.log warn;"
-        echo 'daemon off;'
-        echo 'events { worker_connections 16384; }'
-        echo 'http {'
-        echo '    access_log off;'
-        echo "    client_body_temp_path $ng/client_body;"
-        echo "    proxy_temp_path $ng/proxy;"
-        for m in fastcgi uwsgi scgi; do
-            [[ $v == *"--without-http_${m}_module"* ]] || echo "    ${m}_temp_path $ng/$m;"
-        done
-        echo '    server {'
-        echo "        listen 127.0.0.1:$port backlog=8192;"
-        echo '        location / { default_type text/plain; return 200 "ok"; }'
-        echo '    }'
-        echo '}'
-    } >"$ng/nginx.conf"
-    nginx -t -q -p "$ng" -c "$ng/nginx.conf" -e "$ng/error.log" || sh_die "nginx rejected its configuration"
-    nginx -p "$ng" -c "$ng/nginx.conf" -e "$ng/error.log" >"$ng/stdout.log" 2>&1 &
-    RB_NGINX_PID=$!
-    NGINX_URL="http://127.0.0.1:$port/"
-    sh_wait_http_ready "$NGINX_URL" 20 || sh_die "nginx did not start"
+    bench_start_nginx "$TMP/nginx" "$port" "$1" close
+    # shellcheck disable=SC2034  # used by the scripts that source this file
+    NGINX_URL="$NGINX/"
 }
 
 # rb_monitors N INTERVAL URL: a user and N active monitors of URL (timeout 5 s, retries 0).
@@ -115,8 +66,8 @@ rb_schedule_all() {
             function bulk(s) { printf "$%d\r\n%s\r\n", length(s), s }
             { printf "*3\r\n"; bulk("SET"); bulk(p "monitor:" $1); bulk($2)
               printf "*4\r\n"; bulk("ZADD"); bulk(p "schedule"); bulk(due); bulk($1) }' |
-        redis-cli -p "$RB_REDIS_PORT" --pipe >"$RB_TMP/pipe.log" 2>&1 ||
-        { cat "$RB_TMP/pipe.log" >&2; sh_die "loading the schedule failed"; }
+        redis-cli -p "$REDIS_PORT" --pipe >"$TMP/pipe.log" 2>&1 ||
+        { cat "$TMP/pipe.log" >&2; sh_die "loading the schedule failed"; }
 }
 
 now_ms() { date +%s%3N; }

@@ -33,10 +33,6 @@ WARMUP=${BENCH_WARMUP:-90}
 WORKERS=${BENCH_NGINX_WORKERS:-1}
 export RUNNER_MAX_INFLIGHT=${RUNNER_MAX_INFLIGHT:-1000}
 
-trap 'rc=$?; set +e; trap - EXIT; rb_cleanup; exit $rc' EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
 rb_setup
 rb_nginx "$WORKERS"
 sh_log "making $N monitors (interval ${INTERVAL}s) against $NGINX_URL"
@@ -46,14 +42,14 @@ export SECRET_KEY
 SECRET_KEY=$(sh_random_hex 32)
 export STATUSHAWK_ALLOW_PRIVATE_TARGETS=true
 API_PORT=$(sh_free_port)
-STATUSHAWK_LISTEN="127.0.0.1:$API_PORT" "$API_BIN" >"$RB_TMP/api.log" 2>&1 &
-RB_PIDS+=("$!")
+STATUSHAWK_LISTEN="127.0.0.1:$API_PORT" "$API_BIN" >"$TMP/api.log" 2>&1 &
+BENCH_PIDS+=("$!")
 sh_wait_http_ready "http://127.0.0.1:$API_PORT/health/" 60 || sh_die "statushawk-api did not start"
 NOTIFIER_BIN="$ROOT/build-bench-runner/notifier/statushawk-notifier"
 if cmake --build "$ROOT/build-bench-runner" -j2 --target statushawk-notifier >/dev/null 2>&1 &&
     [[ -x $NOTIFIER_BIN ]]; then
-    "$NOTIFIER_BIN" >"$RB_TMP/notifier.log" 2>&1 &
-    RB_PIDS+=("$!")
+    "$NOTIFIER_BIN" >"$TMP/notifier.log" 2>&1 &
+    BENCH_PIDS+=("$!")
     PROCS="postgres, redis, nginx, statushawk-api, statushawk-notifier, statushawk-runner"
 else
     PROCS="postgres, redis, nginx, statushawk-api, statushawk-runner (no notifier in this checkout)"
@@ -61,32 +57,32 @@ fi
 
 RPORT=$(sh_free_port "$API_PORT")
 METRICS="http://127.0.0.1:$RPORT/metrics"
-LOG_LEVEL=info RUNNER_HTTP_LISTEN="127.0.0.1:$RPORT" "$RUNNER_BIN" >"$RB_TMP/runner.log" 2>&1 &
+LOG_LEVEL=info RUNNER_HTTP_LISTEN="127.0.0.1:$RPORT" "$RUNNER_BIN" >"$TMP/runner.log" 2>&1 &
 RUNNER_PID=$!
-RB_PIDS=("$RUNNER_PID" "${RB_PIDS[@]}")
+BENCH_PIDS=("$RUNNER_PID" "${BENCH_PIDS[@]}")
 sh_wait_http_ready "http://127.0.0.1:$RPORT/health" 30 || sh_die "the runner did not start"
 sh_log "running: $PROCS; warm-up ${WARMUP}s, then a ${DURATION}s window"
 sleep "$WARMUP"
-SCHEDULED=$(redis-cli -p "$RB_REDIS_PORT" ZCARD sh:schedule)
+SCHEDULED=$(redis-cli -p "$REDIS_PORT" ZCARD sh:schedule)
 ((SCHEDULED == N)) || sh_warn "only $SCHEDULED of $N monitors on the schedule after the warm-up"
 
 HZ=$(getconf CLK_TCK)
-rb_hist_snapshot "$METRICS" statushawk_runner_claim_lag_seconds "$RB_TMP/h0"
+rb_hist_snapshot "$METRICS" statushawk_runner_claim_lag_seconds "$TMP/h0"
 CPU0=$(rb_cpu_ticks "$RUNNER_PID")
 T0=$(now_ms)
 RSS_MAX=0
 while (($(now_ms) < T0 + DURATION * 1000)); do
     sleep 5
-    sh_pid_alive "$RUNNER_PID" || { tail -n 30 "$RB_TMP/runner.log" >&2; sh_die "the runner exited"; }
+    sh_pid_alive "$RUNNER_PID" || { tail -n 30 "$TMP/runner.log" >&2; sh_die "the runner exited"; }
     rss=$(awk '/^VmRSS:/ { print $2 }' "/proc/$RUNNER_PID/status")
     ((rss > RSS_MAX)) && RSS_MAX=$rss
 done
 T1=$(now_ms)
 CPU1=$(rb_cpu_ticks "$RUNNER_PID")
-rb_hist_snapshot "$METRICS" statushawk_runner_claim_lag_seconds "$RB_TMP/h1"
-P50=$(rb_hist_quantile "$RB_TMP/h0" "$RB_TMP/h1" 0.50)
-P99=$(rb_hist_quantile "$RB_TMP/h0" "$RB_TMP/h1" 0.99)
-P999=$(rb_hist_quantile "$RB_TMP/h0" "$RB_TMP/h1" 0.999)
+rb_hist_snapshot "$METRICS" statushawk_runner_claim_lag_seconds "$TMP/h1"
+P50=$(rb_hist_quantile "$TMP/h0" "$TMP/h1" 0.50)
+P99=$(rb_hist_quantile "$TMP/h0" "$TMP/h1" 0.99)
+P999=$(rb_hist_quantile "$TMP/h0" "$TMP/h1" 0.999)
 sleep 2 # the window's last results reach PostgreSQL
 WRITTEN=$(rb_psql "SELECT count(*) FROM check_results
                    WHERE checked_at >= to_timestamp($T0 / 1000.0)
@@ -96,8 +92,8 @@ FLUSH_N=$(rb_metric "$METRICS" statushawk_runner_batch_flush_seconds_count)
 
 # Stop the runner: it finishes its checks and writes everything, then reports its totals.
 sh_stop_pid "$RUNNER_PID" 60 statushawk-runner
-RB_PIDS=("${RB_PIDS[@]:1}")
-EXIT_LINE=$(grep -E 'exit: [0-9]+ checks done' "$RB_TMP/runner.log" | tail -n 1)
+BENCH_PIDS=("${BENCH_PIDS[@]:1}")
+EXIT_LINE=$(grep -E 'exit: [0-9]+ checks done' "$TMP/runner.log" | tail -n 1)
 DONE=$(sed -E 's/.*exit: ([0-9]+) checks done.*/\1/' <<<"$EXIT_LINE")
 DROPPED=$(sed -E 's/.*results written, ([0-9]+) dropped.*/\1/' <<<"$EXIT_LINE")
 ROWS=$(rb_psql "SELECT count(*) FROM check_results")
@@ -126,11 +122,10 @@ report() {
 report
 mkdir -p "$ROOT/bench/out"
 {
-    printf 'date: %s\ncommit: %s\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" \
-        "$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)"
+    bench_stamp
     report
     echo "--- lateness histogram over the window (le, count)"
-    paste -d' ' "$RB_TMP/h0" "$RB_TMP/h1" | awk '{ print $1, $4 - $2 }'
+    paste -d' ' "$TMP/h0" "$TMP/h1" | awk '{ print $1, $4 - $2 }'
     echo "--- $EXIT_LINE"
 } >"$ROOT/bench/out/runner_scale.txt"
 echo "(saved in bench/out/runner_scale.txt)"

@@ -27,20 +27,15 @@ WRK_DURATION=${BENCH_WRK_DURATION:-10s}
 WRK_CONNS=${BENCH_WRK_CONNECTIONS:-50}
 export RUNNER_MAX_INFLIGHT=${RUNNER_MAX_INFLIGHT:-1000}
 
-trap 'rc=$?; set +e; trap - EXIT; rb_cleanup; exit $rc' EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
 rb_setup
 rb_nginx "$WORKERS"
-sh_log "nginx on $NGINX_URL ($WORKERS worker)"
 
 # ---- wrk on the same target -------------------------------------------------------------
 sh_log "wrk -t1 -c$WRK_CONNS -d$WRK_DURATION -H 'Connection: close' $NGINX_URL"
-wrk -t1 -c"$WRK_CONNS" -d"$WRK_DURATION" -H 'Connection: close' "$NGINX_URL" >"$RB_TMP/wrk.txt" 2>&1 ||
-    { cat "$RB_TMP/wrk.txt" >&2; sh_die "wrk failed"; }
-WRK_RPS=$(awk '/^Requests\/sec:/ { print $2 }' "$RB_TMP/wrk.txt")
-[[ -n $WRK_RPS ]] || { cat "$RB_TMP/wrk.txt" >&2; sh_die "could not parse wrk's output"; }
+wrk -t1 -c"$WRK_CONNS" -d"$WRK_DURATION" -H 'Connection: close' "$NGINX_URL" >"$TMP/wrk.txt" 2>&1 ||
+    { cat "$TMP/wrk.txt" >&2; sh_die "wrk failed"; }
+WRK_RPS=$(awk '/^Requests\/sec:/ { print $2 }' "$TMP/wrk.txt")
+[[ -n $WRK_RPS ]] || { cat "$TMP/wrk.txt" >&2; sh_die "could not parse wrk's output"; }
 
 # ---- the runner ---------------------------------------------------------------------------
 sh_log "making $N monitors and putting them all on the schedule, due now"
@@ -52,15 +47,15 @@ RPORT=$(sh_free_port)
 export RUNNER_HTTP_LISTEN="127.0.0.1:$RPORT" STATUSHAWK_ALLOW_PRIVATE_TARGETS=true
 METRICS="http://127.0.0.1:$RPORT/metrics"
 T0=$(now_ms)
-"$RUNNER_BIN" >"$RB_TMP/runner.log" 2>&1 &
+"$RUNNER_BIN" >"$TMP/runner.log" 2>&1 &
 RUNNER_PID=$!
-RB_PIDS+=("$RUNNER_PID")
+BENCH_PIDS+=("$RUNNER_PID")
 DONE=0
 DEADLINE=$((T0 + 600000))
 while :; do
     DONE=$(rb_psql "SELECT count(*) FROM check_results")
     ((DONE >= N)) && break
-    sh_pid_alive "$RUNNER_PID" || { tail -n 30 "$RB_TMP/runner.log" >&2; sh_die "the runner exited"; }
+    sh_pid_alive "$RUNNER_PID" || { tail -n 30 "$TMP/runner.log" >&2; sh_die "the runner exited"; }
     (($(now_ms) > DEADLINE)) && sh_die "only $DONE of $N results after 10 minutes"
     sleep 0.05
 done
@@ -75,7 +70,7 @@ DROPPED=$(rb_metric "$METRICS" statushawk_runner_results_dropped_total)
 SPAN=$(rb_psql "SELECT round(extract(epoch FROM max(checked_at) - min(checked_at))::numeric, 3)
                 FROM check_results")
 sh_stop_pid "$RUNNER_PID" 30 statushawk-runner
-RB_PIDS=()
+BENCH_PIDS=()
 
 ELAPSED_MS=$((T1 - T0))
 report() {
@@ -101,10 +96,9 @@ export WRK_CONNS
 report
 mkdir -p "$ROOT/bench/out"
 {
-    printf 'date: %s\ncommit: %s\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" \
-        "$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)"
+    bench_stamp
     report
     echo "--- wrk"
-    cat "$RB_TMP/wrk.txt"
+    cat "$TMP/wrk.txt"
 } >"$ROOT/bench/out/runner_throughput.txt"
 echo "(saved in bench/out/runner_throughput.txt)"
