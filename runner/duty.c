@@ -55,6 +55,7 @@ struct duty {
     struct redis *redis;
     char token[33];
     struct lease reconcile, maintenance;
+    int outbox_failing; /* the sweep failed last time: said once, not every second */
 };
 
 static int stopping(struct duty *d)
@@ -138,6 +139,19 @@ static void run_reconcile(struct duty *d)
         log_debug("reconcile: %d active monitors, schedule in order (%.2f s)", st.active, secs);
 }
 
+static void run_outbox_sweep(struct duty *d)
+{
+    int swept = outbox_sweep(d->db, d->redis, d->cfg->common.redis_prefix);
+
+    if (swept > 0)
+        metrics_outbox_swept((uint64_t)swept);
+    if (swept < 0 && !d->outbox_failing)
+        log_warn("outbox: the sweep fails (PostgreSQL or Redis away); retrying every second");
+    else if (swept >= 0 && d->outbox_failing)
+        log_info("outbox: the sweep works again");
+    d->outbox_failing = swept < 0;
+}
+
 static void duty_tick(struct duty *d)
 {
     int64_t now = time_mono_us();
@@ -145,9 +159,7 @@ static void duty_tick(struct duty *d)
     int64_t every_m = (int64_t)d->cfg->maintenance_interval_s * 1000000;
 
     if (lease_renew(d, &d->reconcile) == 1) {
-        int swept = outbox_sweep(d->db, d->redis, d->cfg->common.redis_prefix);
-        if (swept > 0)
-            metrics_outbox_swept((uint64_t)swept);
+        run_outbox_sweep(d);
         if (!d->reconcile.last_run_us || now - d->reconcile.last_run_us >= every_r) {
             d->reconcile.last_run_us = now;
             run_reconcile(d);

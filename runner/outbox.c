@@ -137,7 +137,8 @@ int outbox_sweep(struct db *db, struct redis *redis, const char *prefix)
         PGresult *res = NULL;
         int n, rc;
         if (db_exec_prepared(db, &res, sweep_sql, 2, params) != DB_OK) {
-            log_warn("outbox: cannot read the outbox: %s", db_last_error(db));
+            /* Every second while the database is away: the caller reports the streak. */
+            log_debug("outbox: cannot read the outbox: %s", db_last_error(db));
             return -1;
         }
         n = PQntuples(res);

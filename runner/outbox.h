@@ -57,8 +57,9 @@ struct redis;
 
 /* One pass of the sweep: publishes the rows older than OUTBOX_GRACE_S, oldest first, a
  * page at a time, deleting each page once it is on the stream. Returns how many were
- * published, or -1 when PostgreSQL or Redis failed (logged; what was not deleted is
- * tried again next pass). */
+ * published, or -1 when PostgreSQL or Redis failed (what was not deleted is tried again
+ * next pass; a failed read of the outbox is only logged at debug level, since it repeats
+ * every second while the database is away). */
 int outbox_sweep(struct db *db, struct redis *redis, const char *prefix);
 
 #endif
