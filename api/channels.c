@@ -8,6 +8,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "api/owned.h"
 #include "api/request.h"
 #include "api/work_pool.h"
 #include "common/alert.h"
@@ -315,19 +316,11 @@ void channels_get(struct api_request *r)
     static const char sql[] =
         "SELECT " CHANNEL_COLUMNS " FROM notification_channels WHERE id = $1 AND user_id = $2";
     struct ids ids;
-    const char *params[2];
-    PGresult *res = NULL;
-    enum db_status st;
+    PGresult *res;
 
     ids_of(r, &ids);
-    params[0] = ids.channel;
-    params[1] = ids.user;
-    st = db_exec(r->worker->db, &res, sql, 2, params);
-    if (st != DB_OK)
-        api_reply_db_error(r, st);
-    else if (PQntuples(res) == 0)
-        api_reply_detail(r, 404, "Not found.");
-    else
+    res = owned_query(r, sql, 2, (const char *const[]){ids.channel, ids.user});
+    if (res)
         reply_channel(r, 200, res);
     PQclear(res);
 }
@@ -337,19 +330,11 @@ void channels_delete(struct api_request *r)
     static const char sql[] =
         "DELETE FROM notification_channels WHERE id = $1 AND user_id = $2 RETURNING id";
     struct ids ids;
-    const char *params[2];
-    PGresult *res = NULL;
-    enum db_status st;
+    PGresult *res;
 
     ids_of(r, &ids);
-    params[0] = ids.channel;
-    params[1] = ids.user;
-    st = db_exec(r->worker->db, &res, sql, 2, params);
-    if (st != DB_OK)
-        api_reply_db_error(r, st);
-    else if (PQntuples(res) == 0)
-        api_reply_detail(r, 404, "Not found.");
-    else
+    res = owned_query(r, sql, 2, (const char *const[]){ids.channel, ids.user});
+    if (res)
         api_reply_empty(r, 204);
     PQclear(res);
 }
@@ -542,7 +527,6 @@ void channels_update(struct api_request *r)
     char *tpl = NULL;
     struct ids ids;
     PGresult *res = NULL;
-    enum db_status st;
     int ok, active;
 
     if (!(body = api_request_json_body(r)))
@@ -597,13 +581,9 @@ void channels_update(struct api_request *r)
         const char *params[] = {ids.channel, ids.user,
                                 name,        active < 0 ? NULL : (active ? "true" : "false"),
                                 tpl_op,      tpl};
-        st = db_exec(r->worker->db, &res, sql, 6, params);
+        res = owned_query(r, sql, 6, params);
     }
-    if (st != DB_OK)
-        api_reply_db_error(r, st);
-    else if (PQntuples(res) == 0)
-        api_reply_detail(r, 404, "Not found.");
-    else
+    if (res)
         reply_channel(r, 200, res);
 out:
     PQclear(res);
@@ -619,26 +599,14 @@ void channels_test(struct api_request *r)
 {
     static const char sql[] = "SELECT id FROM notification_channels WHERE id = $1 AND user_id = $2";
     struct ids ids;
-    const char *params[2];
-    PGresult *res = NULL;
+    PGresult *res;
     struct alert a = {0};
-    enum db_status st;
-    int found;
 
     ids_of(r, &ids);
-    params[0] = ids.channel;
-    params[1] = ids.user;
-    st = db_exec(r->worker->db, &res, sql, 2, params);
-    if (st != DB_OK) {
-        api_reply_db_error(r, st);
+    res = owned_query(r, sql, 2, (const char *const[]){ids.channel, ids.user});
+    if (!res)
         return;
-    }
-    found = PQntuples(res) > 0;
     PQclear(res);
-    if (!found) {
-        api_reply_detail(r, 404, "Not found.");
-        return;
-    }
     if (alert_new_id(a.alert_id) != 0) {
         api_reply_detail(r, 500, "Internal server error.");
         return;

@@ -10,6 +10,7 @@
 
 #include "api/metrics.h"
 #include "api/monitor_input.h"
+#include "api/owned.h"
 #include "api/paginate.h"
 #include "api/request.h"
 #include "api/work_pool.h"
@@ -291,22 +292,14 @@ static int update_prepare(struct monitor_job *job)
     struct api_request *r = job->r;
     char id[24], uid[24];
     const char *params[] = {id, uid};
-    PGresult *res = NULL;
-    enum db_status st;
+    PGresult *res;
     json_t *body;
     int rc = -1;
 
     id_text(job->id, id);
     id_text(r->user.id, uid);
-    st = db_exec_prepared(r->worker->db, &res, sql, 2, params);
-    if (st != DB_OK) {
-        api_reply_db_error(r, st);
-        goto out;
-    }
-    if (PQntuples(res) == 0) {
-        reply_not_found(r);
-        goto out;
-    }
+    if (!(res = owned_query(r, sql, 2, params)))
+        return -1;
     monitor_fields_free(&job->f);
     if (monitor_fields_load(&job->f, res, 0, 0) != 0) {
         reply_internal(r);
@@ -412,17 +405,12 @@ void monitors_get(struct api_request *r)
         "SELECT " MONITOR_JSON_SQL "::text FROM monitors m WHERE m.id = $1 AND m.user_id = $2";
     char id[24], uid[24];
     const char *params[] = {id, uid};
-    PGresult *res = NULL;
-    enum db_status st;
+    PGresult *res;
 
     id_text(r->params[0], id);
     id_text(r->user.id, uid);
-    st = db_exec_prepared(r->worker->db, &res, sql, 2, params);
-    if (st != DB_OK)
-        api_reply_db_error(r, st);
-    else if (PQntuples(res) == 0)
-        reply_not_found(r);
-    else
+    res = owned_query(r, sql, 2, params);
+    if (res)
         reply_monitor(r, 200, db_text(res, 0, 0));
     PQclear(res);
 }
@@ -461,22 +449,14 @@ void monitors_check(struct api_request *r)
     const struct api_config *cfg = r->worker->cfg;
     char id[24], uid[24];
     const char *params[] = {id, uid};
-    PGresult *res = NULL;
-    enum db_status st;
+    PGresult *res;
     int64_t now = time_now_ms();
     int rc;
 
     id_text(r->params[0], id);
     id_text(r->user.id, uid);
-    st = db_exec_prepared(r->worker->db, &res, sql, 2, params);
-    if (st != DB_OK) {
-        api_reply_db_error(r, st);
-        goto out;
-    }
-    if (PQntuples(res) == 0) {
-        reply_not_found(r);
-        goto out;
-    }
+    if (!(res = owned_query(r, sql, 2, params)))
+        return;
     if (!db_bool(res, 0, 0)) {
         api_reply_detail(r, 409,
                          "The monitor is paused: resume it (is_active true) before asking for "

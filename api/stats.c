@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "api/json_out.h"
+#include "api/owned.h"
 #include "api/request.h"
 #include "api/stats_args.h"
 #include "common/db.h"
@@ -31,11 +32,6 @@
 static void id_text(int64_t id, char out[ID_TEXT_SIZE])
 {
     snprintf(out, ID_TEXT_SIZE, "%lld", (long long)id);
-}
-
-static void reply_not_found(struct api_request *r)
-{
-    api_reply_detail(r, 404, "Not found.");
 }
 
 /* ---- result cells ------------------------------------------------------------------ */
@@ -124,9 +120,8 @@ void stats_summary(struct api_request *r)
     const struct stats_period *period = stats_args_period(r, errors);
     char id[ID_TEXT_SIZE], uid[ID_TEXT_SIZE];
     const char *params[3];
-    PGresult *res = NULL;
+    PGresult *res;
     struct json_out o;
-    enum db_status st;
     int64_t total, up;
 
     if (stats_args_failed(r, errors))
@@ -136,15 +131,8 @@ void stats_summary(struct api_request *r)
     params[0] = id;
     params[1] = uid;
     params[2] = period->interval;
-    st = db_exec_prepared(r->worker->db, &res, sql, 3, params);
-    if (st != DB_OK) {
-        api_reply_db_error(r, st);
-        goto out;
-    }
-    if (PQntuples(res) != 1) {
-        reply_not_found(r);
-        goto out;
-    }
+    if (!(res = owned_query(r, sql, 3, params)))
+        return;
     total = db_int64(res, 0, 0);
     up = db_int64(res, 0, 1);
     json_out_init(&o, SMALL_BODY_MAX);
@@ -165,7 +153,6 @@ void stats_summary(struct api_request *r)
     history_item(&o, res, 0, 4);
     json_out_end_object(&o);
     json_out_reply(r, 200, &o);
-out:
     PQclear(res);
 }
 
@@ -201,9 +188,8 @@ void stats_heatmap(struct api_request *r)
     long days = stats_args_int(r, "days", HEATMAP_DAYS_DEFAULT, 1, HEATMAP_DAYS_MAX, errors);
     char id[ID_TEXT_SIZE], uid[ID_TEXT_SIZE], days_text[ID_TEXT_SIZE];
     const char *params[] = {id, uid, days_text};
-    PGresult *res = NULL;
+    PGresult *res;
     struct json_out o;
-    enum db_status st;
     int64_t first_ms;
     int row = 0, rows;
 
@@ -212,16 +198,9 @@ void stats_heatmap(struct api_request *r)
     id_text(r->params[0], id);
     id_text(r->user.id, uid);
     id_text(days, days_text);
-    st = db_exec_prepared(r->worker->db, &res, sql, 3, params);
-    if (st != DB_OK) {
-        api_reply_db_error(r, st);
-        goto out;
-    }
+    if (!(res = owned_query(r, sql, 3, params)))
+        return;
     rows = PQntuples(res);
-    if (rows == 0) {
-        reply_not_found(r);
-        goto out;
-    }
     first_ms = db_int64(res, 0, 0) - (days * 24 - 1) * HOUR_MS;
     json_out_init(&o, HEATMAP_BODY_MAX);
     json_out_object(&o);
@@ -252,7 +231,6 @@ void stats_heatmap(struct api_request *r)
     json_out_end_array(&o);
     json_out_end_object(&o);
     json_out_reply(r, 200, &o);
-out:
     PQclear(res);
 }
 

@@ -5,6 +5,7 @@
 
 #include <stdio.h>
 
+#include "api/owned.h"
 #include "api/paginate.h"
 #include "api/request.h"
 #include "api/stats_args.h"
@@ -29,9 +30,8 @@ static void reply_page(struct api_request *r, const struct page *p, const char *
     char id[ID_TEXT_SIZE], uid[ID_TEXT_SIZE], limit[ID_TEXT_SIZE], offset[ID_TEXT_SIZE];
     const char *params[5];
     int n = 0;
-    PGresult *res = NULL;
-    json_t *results = NULL;
-    enum db_status st;
+    PGresult *res;
+    json_t *results;
 
     id_text(r->params[0], id);
     id_text(r->user.id, uid);
@@ -43,21 +43,13 @@ static void reply_page(struct api_request *r, const struct page *p, const char *
         params[n++] = extra;
     params[n++] = limit;
     params[n++] = offset;
-    st = db_exec_prepared(r->worker->db, &res, sql, n, params);
-    if (st != DB_OK) {
-        api_reply_db_error(r, st);
-        goto out;
-    }
-    if (PQntuples(res) == 0) {
-        api_reply_detail(r, 404, "Not found.");
-        goto out;
-    }
+    if (!(res = owned_query(r, sql, n, params)))
+        return;
     results = json_array();
     for (int i = 0; i < PQntuples(res); i++)
         if (!PQgetisnull(res, i, 1))
             json_array_append_new(results, build(res, i));
     paginate_reply(r, p, db_int64(res, 0, 0), results);
-out:
     PQclear(res);
 }
 
