@@ -82,8 +82,7 @@ static char *xstrdup(const char *s)
     return d;
 }
 
-static char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static char *xasprintf(const char *fmt, ...)
+char *xasprintf(const char *fmt, ...)
 {
     va_list ap;
     char *out = NULL;
@@ -109,8 +108,7 @@ static void fail_at(const char *file, int line, const char *fmt, ...)
     abort(); /* not reached: _fail jumps back into cmocka */
 }
 
-/* Reads a whole file; a missing file reads as "". New string. */
-static char *read_file(const char *path)
+char *harness_read_file(const char *path)
 {
     FILE *f = fopen(path, "rb");
     char *buf = NULL;
@@ -732,7 +730,7 @@ static void api_unregister(struct api *api)
 
 char *api_log(const struct api *api)
 {
-    return read_file(api->log_path);
+    return harness_read_file(api->log_path);
 }
 
 void api_print_log(const struct api *api, const char *why)
@@ -905,8 +903,8 @@ int cli_finish(struct cli_proc *proc, int timeout_ms, struct cli_result *res)
     if (timeout_ms <= 0)
         timeout_ms = 60000;
     res->exit_status = wait_pid(proc->pid, scaled_ms(timeout_ms), &timed_out);
-    res->out = read_file(proc->out_path);
-    res->err = read_file(proc->err_path);
+    res->out = harness_read_file(proc->out_path);
+    res->err = harness_read_file(proc->err_path);
     unlink(proc->out_path);
     unlink(proc->err_path);
     if (timed_out)

@@ -285,6 +285,12 @@ int is_token_hex40(const char *s);
 int64_t mono_ms(void);
 void sleep_ms(long ms);
 
+/* A whole file; a missing file reads as "". New string (free() it). */
+char *harness_read_file(const char *path);
+
+/* A new string formatted like printf (free() it); aborts when out of memory. */
+char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
 /* A JSON body built with jansson's json_pack format. New string. */
 char *json_body(const char *fmt, ...);
 

@@ -34,44 +34,6 @@ static char g_dir[64];
 static redisContext *g_redis;
 static struct api *g_procs[MAX_PROCS];
 
-static char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static char *xasprintf(const char *fmt, ...)
-{
-    va_list ap;
-    char *s = NULL;
-    va_start(ap, fmt);
-    if (vasprintf(&s, fmt, ap) < 0)
-        abort();
-    va_end(ap);
-    return s;
-}
-
-static char *slurp(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    char *buf = NULL;
-    size_t len = 0, cap = 0;
-    if (f) {
-        for (;;) {
-            if (len + 4096 + 1 > cap) {
-                cap = cap ? cap * 2 : 8192;
-                buf = realloc(buf, cap);
-                if (!buf)
-                    abort();
-            }
-            size_t n = fread(buf + len, 1, 4096, f);
-            len += n;
-            if (n == 0)
-                break;
-        }
-        fclose(f);
-    }
-    if (!buf)
-        buf = calloc(1, 1);
-    buf[len] = '\0';
-    return buf;
-}
-
 void nt_require_env(void)
 {
     harness_require_env();
@@ -323,7 +285,7 @@ void nt_kill(struct api *n)
 
 char *nt_stdout(const struct api *n)
 {
-    return slurp(n->out_path);
+    return harness_read_file(n->out_path);
 }
 
 int nt_count(const char *s, const char *needle)

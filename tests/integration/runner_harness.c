@@ -72,18 +72,6 @@ void rh_require_env(void)
 
 /* ---- processes ---- */
 
-static char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static char *xasprintf(const char *fmt, ...)
-{
-    va_list ap;
-    char *s = NULL;
-    va_start(ap, fmt);
-    if (vasprintf(&s, fmt, ap) < 0)
-        abort();
-    va_end(ap);
-    return s;
-}
-
 struct envv {
     char *v[ENV_MAX + 1];
     int n;
@@ -189,22 +177,7 @@ static int alive(struct runner_proc *r)
 
 char *runner_log_text(const struct runner_proc *r)
 {
-    FILE *f = fopen(r->log_path, "rb");
-    char *buf;
-    long n;
-
-    if (!f)
-        return xasprintf("%s", "");
-    fseek(f, 0, SEEK_END);
-    n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    buf = malloc((size_t)n + 1);
-    if (!buf)
-        abort();
-    n = (long)fread(buf, 1, (size_t)n, f);
-    buf[n] = '\0';
-    fclose(f);
-    return buf;
+    return harness_read_file(r->log_path);
 }
 
 void runner_print_log(const struct runner_proc *r, const char *why)
